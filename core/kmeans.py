@@ -1,0 +1,600 @@
+"""k-means estimators: a thin, validating layer over the chunked kernels in ``_kmeans_kernels``.
+
+The surface follows scikit-learn (``n_clusters``, ``init``, ``n_init``, ``max_iter``, ``tol``,
+``random_state``, ``sample_weight``) so that people and scripts can move between the two, and the
+results match scikit-learn's Lloyd iteration from the same start: ``tol`` is relative to the mean
+feature variance and applies to the squared centre shift, iteration also stops when no label
+changes, and the final labels are the assignment to the final centres.
+
+``algorithm`` picks how the E-step avoids distance computations; all of them give the labels and
+centres Lloyd gives from the same start (they only skip distances that cannot change a label):
+
+* ``"lloyd"``: every distance, every iteration.
+* ``"hamerly"``: one upper and one lower bound per row; best in low dimensions.
+* ``"elkan"``: one lower bound per row and centre; best when d is large enough that a distance is
+  expensive (k x n bounds in memory).
+* ``"auto"``: Hamerly for d <= 16 or when Elkan's bounds would not fit in ``_ELKAN_MAX_BYTES``,
+  Elkan otherwise (measured in benchmarks/bench_kmeans.py, see docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from core import _kmeans_kernels as kern
+from core.errors import InputError
+
+#: rows per chunk of every parallel kernel: fixed, so results never depend on the thread count
+CHUNK = 4096
+_ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
+_ELKAN_MIN_DIM = 17
+_ELKAN_MAX_BYTES = 1 << 30
+
+
+@dataclass(frozen=True)
+class Step:
+    """One k-means iteration, for live views: the assignment and the centres it moved to.
+
+    ``labels`` come from the E-step against the previous centres, ``centers`` from the M-step on
+    those labels, ``inertia`` is the weighted sum of squared distances of that pair.  The final
+    step (``converged`` or the last allowed iteration) carries the labels of the final centres,
+    exactly what ``fit`` reports.
+    """
+
+    iteration: int
+    centers: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    converged: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def check_data(X, name: str = "X") -> np.ndarray:
+    """Return X as a C-contiguous float32/float64 (n, d) array, or raise a clear InputError.
+
+    float32 and float64 are kept as they are (never up-cast); anything else numeric becomes
+    float64.
+    """
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise InputError(f"{name} is not a numeric array: {exc}") from None
+    if arr.dtype not in (np.float32, np.float64):
+        if arr.dtype.kind not in "biuf":
+            raise InputError(f"{name} must be numeric, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+    if arr.ndim != 2:
+        raise InputError(f"{name} must be a 2-D array (n_samples, n_features), got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {arr.shape})")
+    arr = np.ascontiguousarray(arr)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        row, col = np.argwhere(~finite)[0]
+        raise InputError(
+            f"{name} contains NaN or infinity (first at row {row}, column {col}); "
+            "remove or impute those values"
+        )
+    return arr
+
+
+def _check_weight(sample_weight, n: int, dtype) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n, dtype=dtype)
+    try:
+        w = np.asarray(sample_weight, dtype=dtype)
+    except (TypeError, ValueError):
+        raise InputError("sample_weight must be numeric") from None
+    if w.ndim != 1 or w.shape[0] != n:
+        raise InputError(f"sample_weight must have shape ({n},), got {w.shape}")
+    if not np.isfinite(w).all():
+        raise InputError("sample_weight contains NaN or infinity")
+    if (w < 0).any():
+        raise InputError("sample_weight must not be negative")
+    if not (w > 0).any():
+        raise InputError("sample_weight is zero everywhere; at least one weight must be positive")
+    return np.ascontiguousarray(w)
+
+
+def _check_n_clusters(n_clusters, n_samples: int) -> int:
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral):
+        raise InputError(f"n_clusters must be an integer, got {n_clusters!r}")
+    if n_clusters < 1:
+        raise InputError(f"n_clusters must be at least 1, got {n_clusters}")
+    if n_clusters > n_samples:
+        raise InputError(
+            f"n_clusters={n_clusters} is more than the number of points ({n_samples})"
+        )
+    return int(n_clusters)
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_tol(tol) -> float:
+    if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol < 0:
+        raise InputError(f"tol must be a non-negative number, got {tol!r}")
+    return float(tol)
+
+
+def _tolerance(X: np.ndarray, tol: float) -> float:
+    """scikit-learn's tolerance: ``tol`` times the mean variance of the features."""
+    if tol == 0:
+        return 0.0
+    return float(np.mean(np.var(X, axis=0))) * tol
+
+
+def _check_centers(centers, n_clusters: int | None, d: int, dtype, name: str) -> np.ndarray:
+    C = check_data(centers, name)
+    if C.shape[1] != d:
+        raise InputError(f"{name} has {C.shape[1]} features but the data has {d}")
+    if n_clusters is not None and C.shape[0] != n_clusters:
+        raise InputError(f"{name} has {C.shape[0]} rows but n_clusters is {n_clusters}")
+    return np.ascontiguousarray(C, dtype=dtype)
+
+
+def _n_chunks(n: int) -> int:
+    return (n + CHUNK - 1) // CHUNK
+
+
+# ---------------------------------------------------------------------------------------------
+# the E-step and M-step on their own
+
+
+def assign(X, centers) -> tuple[np.ndarray, np.ndarray]:
+    """The E-step alone: nearest centre of every row and the squared distance to it.
+
+    Returns ``(labels, sq_dist)``: int32 labels and squared distances in float64.  Ties go to the
+    lowest centre index.
+    """
+    X = check_data(X)
+    C = _check_centers(centers, None, X.shape[1], X.dtype, "centers")
+    labels = np.empty(X.shape[0], dtype=np.int32)
+    sq_dist = np.empty(X.shape[0], dtype=np.float64)
+    kern.assign_pass(X, C, labels, sq_dist, CHUNK)
+    return labels, sq_dist
+
+
+def update(X, labels, n_clusters: int, sample_weight=None, old_centers=None) -> np.ndarray:
+    """The M-step alone: the weighted mean of the rows of each cluster.
+
+    An empty cluster is re-seeded at the row farthest from its centre (``old_centers`` when given,
+    otherwise the new means), as scikit-learn does; that row's weight moves with it.
+    """
+    X = check_data(X)
+    n, d = X.shape
+    k = _check_n_clusters(n_clusters, n)
+    w = _check_weight(sample_weight, n, X.dtype)
+    lab = np.asarray(labels)
+    if lab.shape != (n,) or lab.dtype.kind not in "iu":
+        raise InputError(f"labels must be {n} integers, got shape {lab.shape} dtype {lab.dtype}")
+    if n and (lab.min() < 0 or lab.max() >= k):
+        raise InputError(f"labels must lie in 0..{k - 1}")
+    lab = np.ascontiguousarray(lab, dtype=np.int32)
+    sums = np.empty((_n_chunks(n), k, d))
+    wsums = np.empty((_n_chunks(n), k))
+    kern.accumulate_pass(X, w, lab, sums, wsums, CHUNK)
+    total, wtotal = kern.reduce_chunks(sums, wsums)
+    if old_centers is not None:
+        ref = _check_centers(old_centers, k, d, X.dtype, "old_centers")
+    else:
+        ref = _means(total, wtotal, np.zeros((k, d), dtype=X.dtype), X.dtype)
+    if (wtotal == 0).any():
+        _relocate_empty(X, w, lab, ref, total, wtotal)
+    return _means(total, wtotal, ref, X.dtype)
+
+
+def _means(total: np.ndarray, wtotal: np.ndarray, fallback: np.ndarray, dtype) -> np.ndarray:
+    """Weighted means; a cluster with no weight at all keeps its ``fallback`` centre."""
+    C = np.array(fallback, dtype=dtype, copy=True)
+    nz = wtotal > 0
+    C[nz] = total[nz] / wtotal[nz, None]
+    return C
+
+
+def _relocate_empty(X, w, labels, centers, total, wtotal) -> None:
+    """Move each empty cluster onto a far row, in place on the sums (scikit-learn's rule).
+
+    Rows are taken farthest from their centre first (ties by row index); a row is skipped when it
+    has no weight or when taking it would empty the cluster it comes from.
+    """
+    empty = np.flatnonzero(wtotal == 0)
+    d2 = np.empty(X.shape[0])
+    kern.own_sq_dist(X, centers, labels, d2, CHUNK)
+    m = min(X.shape[0], 4 * empty.size + 64)
+    cand = np.argpartition(-d2, m - 1)[:m] if m < X.shape[0] else np.arange(X.shape[0])
+    cand = cand[np.lexsort((cand, -d2[cand]))]
+    pos = 0
+    for j in empty:
+        while pos < cand.size:
+            p = cand[pos]
+            pos += 1
+            donor = labels[p]
+            wp = float(w[p])
+            if wp > 0 and wtotal[donor] - wp > 0:
+                xp = X[p].astype(np.float64)
+                total[donor] -= wp * xp
+                wtotal[donor] -= wp
+                total[j] = wp * xp
+                wtotal[j] = wp
+                break
+
+
+# ---------------------------------------------------------------------------------------------
+# initialisation
+
+
+def _kmeans_plusplus(X, w, k, rng) -> np.ndarray:
+    """Greedy k-means++ (2 + ln k local trials per centre), weighted by ``w``, as scikit-learn."""
+    n = X.shape[0]
+    n_trials = 2 + int(np.log(k))
+    wf = w.astype(np.float64)
+    centers = np.empty((k, X.shape[1]), dtype=X.dtype)
+    first = rng.choice(n, p=wf / wf.sum())
+    centers[0] = X[first]
+    closest = np.full(n, np.inf)
+    kern.update_closest(X, first, closest, CHUNK)
+    pot_partial = np.empty((_n_chunks(n), n_trials))
+    for c in range(1, k):
+        cum = np.cumsum(wf * closest)
+        pot = cum[-1]
+        if pot > 0:
+            cand = np.searchsorted(cum, rng.uniform(size=n_trials) * pot)
+            np.minimum(cand, n - 1, out=cand)
+        else:  # every row already sits on a centre: any weighted row will do
+            cand = rng.choice(n, size=n_trials, p=wf / wf.sum())
+        cand = cand.astype(np.int64)
+        kern.candidate_potentials(X, w, cand, closest, pot_partial, CHUNK)
+        best = cand[int(np.argmin(pot_partial.sum(axis=0)))]
+        kern.update_closest(X, best, closest, CHUNK)
+        centers[c] = X[best]
+    return centers
+
+
+def _initial_centers(X, w, k, init, rng) -> np.ndarray:
+    if isinstance(init, str):
+        if init == "k-means++":
+            return _kmeans_plusplus(X, w, k, rng)
+        if init == "random":
+            wf = w.astype(np.float64)
+            n_pos = int((wf > 0).sum())
+            if n_pos >= k:
+                rows = rng.choice(X.shape[0], size=k, replace=False, p=wf / wf.sum())
+            else:
+                rows = rng.choice(X.shape[0], size=k, replace=False)
+            return X[np.sort(rows)].copy()
+    return _check_centers(init, k, X.shape[1], X.dtype, "init")
+
+
+def _check_init(init):
+    if isinstance(init, str):
+        if init not in ("k-means++", "random"):
+            raise InputError(f"init must be 'k-means++', 'random' or an array, got {init!r}")
+    elif callable(init):
+        raise InputError("init must be 'k-means++', 'random' or an array of shape (k, d)")
+    return init
+
+
+# ---------------------------------------------------------------------------------------------
+# the iteration
+
+
+def _pick_algorithm(algorithm: str, n: int, d: int, k: int, itemsize: int) -> str:
+    if algorithm != "auto":
+        return algorithm
+    if k == 1:
+        return "lloyd"
+    if d >= _ELKAN_MIN_DIM and n * k * itemsize <= _ELKAN_MAX_BYTES:
+        return "elkan"
+    return "hamerly"
+
+
+class _Engine:
+    """State of one k-means run: centres, labels, the algorithm's bounds and chunk buffers."""
+
+    def __init__(self, X, w, centers, algorithm: str, max_iter: int):
+        self.X, self.w = X, w
+        n, d = X.shape
+        k = centers.shape[0]
+        self.k = k
+        self.centers = np.ascontiguousarray(centers, dtype=X.dtype).copy()
+        self.algorithm = _pick_algorithm(algorithm, n, d, k, X.dtype.itemsize)
+        self.labels = np.zeros(n, dtype=np.int32)
+        nc = _n_chunks(n)
+        self.sums = np.empty((nc, k, d))
+        self.wsums = np.empty((nc, k))
+        self.changed = np.empty(nc, dtype=np.int64)
+        self.move = np.zeros(k)
+        self.n_updates = 0
+        if self.algorithm == "hamerly":
+            self.upper = np.full(n, np.inf)
+            self.lower = np.zeros(n)
+        elif self.algorithm == "elkan":
+            self.upper = np.full(n, np.inf)
+            self.lower = np.zeros((n, k), dtype=X.dtype)
+            self.stamp = np.zeros(n, dtype=np.int64)
+            self.cum_move = np.zeros((max_iter + 2, k))
+
+    def _pass(self) -> int:
+        """E-step against the current centres, with the chunk sums for the M-step."""
+        X, w, C = self.X, self.w, self.centers
+        if self.algorithm == "lloyd":
+            kern.lloyd_pass(X, w, C, self.labels, self.sums, self.wsums, self.changed, CHUNK)
+        else:
+            cc = _center_distances(C)
+            half_cc = 0.5 * cc
+            np.fill_diagonal(cc, np.inf)
+            half_sep = 0.5 * cc.min(axis=1) if self.k > 1 else np.full(1, np.inf)
+            if self.algorithm == "hamerly":
+                kern.hamerly_pass(X, w, C, half_sep, self.move, self.labels, self.upper,
+                                  self.lower, self.sums, self.wsums, self.changed, CHUNK)
+            else:
+                kern.elkan_pass(X, w, C, half_cc, half_sep, self.cum_move, self.stamp,
+                                self.n_updates, self.labels, self.upper, self.lower,
+                                self.sums, self.wsums, self.changed, CHUNK)
+        return int(self.changed.sum())
+
+    def iterate(self) -> tuple[int, float]:
+        """One E-step and M-step; returns (labels changed, squared centre shift)."""
+        n_changed = self._pass()
+        total, wtotal = kern.reduce_chunks(self.sums, self.wsums)
+        old = self.centers
+        if (wtotal == 0).any():
+            _relocate_empty(self.X, self.w, self.labels, old, total, wtotal)
+        new = _means(total, wtotal, old, self.X.dtype)
+        diff = new.astype(np.float64) - old
+        shift_sq = (diff * diff).sum(axis=1)
+        self.move = np.sqrt(shift_sq)
+        self.n_updates += 1
+        if self.algorithm == "elkan":
+            self.cum_move[self.n_updates] = self.cum_move[self.n_updates - 1] + self.move
+        self.centers = new
+        return n_changed, float(shift_sq.sum())
+
+    def relabel(self) -> None:
+        """Labels against the current centres (the sums computed on the way are not used)."""
+        self._pass()
+
+    def inertia(self) -> float:
+        partial = np.empty(self.sums.shape[0])
+        kern.inertia_pass(self.X, self.w, self.centers, self.labels, partial, CHUNK)
+        return float(partial.sum())
+
+
+def _center_distances(C: np.ndarray) -> np.ndarray:
+    Cf = C.astype(np.float64)
+    diff = Cf[:, None, :] - Cf[None, :, :]
+    return np.sqrt((diff * diff).sum(axis=2))
+
+
+def _run(X, w, centers, max_iter, tol_abs, algorithm, with_inertia) -> Iterator[tuple]:
+    """Iterate from ``centers``; yields (iteration, engine, converged, inertia) per iteration.
+
+    The yielded engine is live state, not a copy.  ``inertia`` is None unless ``with_inertia``,
+    except on the last item, which always carries the final inertia.
+    """
+    eng = _Engine(X, w, centers, algorithm, max_iter)
+    for it in range(1, max_iter + 1):
+        n_changed, shift_sq = eng.iterate()
+        strict = it > 1 and n_changed == 0
+        converged = strict or shift_sq <= tol_abs
+        last = converged or it == max_iter
+        if last:
+            if not strict:
+                eng.relabel()
+            yield it, eng, converged, eng.inertia()
+            return
+        yield it, eng, False, eng.inertia() if with_inertia else None
+
+
+# ---------------------------------------------------------------------------------------------
+# estimators
+
+
+class _BaseKMeans:
+    """Shared surface of the estimators: validation, predict, fit_predict."""
+
+    def __init__(self, n_clusters, init, n_init, max_iter, tol, random_state):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def _validate(self, X, sample_weight):
+        X = check_data(X)
+        k = _check_n_clusters(self.n_clusters, X.shape[0])
+        _check_init(self.init)
+        if not isinstance(self.init, str):
+            _check_centers(self.init, k, X.shape[1], X.dtype, "init")
+        n_init = _check_positive_int(self.n_init, "n_init")
+        max_iter = _check_positive_int(self.max_iter, "max_iter")
+        tol = _check_tol(self.tol)
+        w = _check_weight(sample_weight, X.shape[0], X.dtype)
+        if not isinstance(self.init, str):
+            n_init = 1
+        return X, w, k, n_init, max_iter, tol
+
+    def _check_fitted(self):
+        if getattr(self, "cluster_centers_", None) is None:
+            raise InputError(f"this {type(self).__name__} is not fitted yet; call fit first")
+
+    def predict(self, X) -> np.ndarray:
+        """Index of the nearest fitted centre for every row of X."""
+        self._check_fitted()
+        X = check_data(X)
+        if X.shape[1] != self.cluster_centers_.shape[1]:
+            raise InputError(
+                f"X has {X.shape[1]} features but the model was fitted with "
+                f"{self.cluster_centers_.shape[1]}"
+            )
+        return assign(X, self.cluster_centers_.astype(X.dtype, copy=False))[0]
+
+    def fit_predict(self, X, sample_weight=None) -> np.ndarray:
+        """Fit, then return ``labels_``."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+
+class KMeans(_BaseKMeans):
+    """k-means clustering (Lloyd's iteration, optionally accelerated by Hamerly or Elkan bounds).
+
+    Parameters follow scikit-learn's ``KMeans``; ``algorithm`` is ``"auto"``, ``"lloyd"``,
+    ``"hamerly"`` or ``"elkan"``.  After ``fit``: ``cluster_centers_`` (in X's dtype),
+    ``labels_`` (int32), ``inertia_`` and ``n_iter_``.
+    """
+
+    def __init__(self, n_clusters: int = 8, *, init="k-means++", n_init: int = 1,
+                 max_iter: int = 300, tol: float = 1e-4, random_state=None,
+                 algorithm: str = "auto"):
+        super().__init__(n_clusters, init, n_init, max_iter, tol, random_state)
+        self.algorithm = algorithm
+        self.cluster_centers_ = None
+
+    def _prepare(self, X, sample_weight):
+        X, w, k, n_init, max_iter, tol = self._validate(X, sample_weight)
+        if self.algorithm not in _ALGORITHMS:
+            raise InputError(f"algorithm must be one of {', '.join(_ALGORITHMS)}, "
+                             f"got {self.algorithm!r}")
+        rng = np.random.default_rng(self.random_state)
+        return X, w, k, n_init, max_iter, _tolerance(X, tol), rng
+
+    def fit(self, X, sample_weight=None) -> KMeans:
+        """Run ``n_init`` times from different starts and keep the lowest inertia."""
+        X, w, k, n_init, max_iter, tol_abs, rng = self._prepare(X, sample_weight)
+        best = None
+        for _ in range(n_init):
+            C0 = _initial_centers(X, w, k, self.init, rng)
+            for it, eng, _conv, inertia in _run(X, w, C0, max_iter, tol_abs, self.algorithm,
+                                                False):
+                pass
+            if best is None or inertia < best[0]:
+                best = (inertia, eng.centers, eng.labels, it)
+        self.inertia_, self.cluster_centers_, self.labels_, self.n_iter_ = best
+        return self
+
+    def steps(self, X, sample_weight=None) -> Iterator[Step]:
+        """Run one start (the first of ``n_init``) and yield every iteration, for live views.
+
+        When the generator is exhausted the estimator is fitted as by ``fit`` with ``n_init=1``.
+        """
+        X, w, k, _n_init, max_iter, tol_abs, rng = self._prepare(X, sample_weight)
+        C0 = _initial_centers(X, w, k, self.init, rng)
+        for it, eng, conv, inertia in _run(X, w, C0, max_iter, tol_abs, self.algorithm, True):
+            yield Step(it, eng.centers.copy(), eng.labels.copy(), inertia, conv)
+        self.inertia_, self.cluster_centers_, self.labels_, self.n_iter_ = (
+            inertia, eng.centers, eng.labels, it)
+
+
+class MiniBatchKMeans(_BaseKMeans):
+    """k-means on random mini-batches, for millions of rows (e.g. every pixel of a photo).
+
+    Each step assigns ``batch_size`` rows drawn at random and moves every centre to the running
+    weighted mean of the rows it has been given (scikit-learn's per-centre learning rate).  The
+    run stops when the smoothed batch inertia has not improved for ``max_no_improvement`` steps,
+    when the squared centre shift of a step falls to ``tol`` (relative to the feature variance,
+    off when 0), or after ``max_iter`` passes over the data.  The start is chosen on a random
+    subset of ``init_size`` rows (default ``3 * batch_size``), best of ``n_init`` by inertia on that
+    subset.  ``labels_`` and ``inertia_`` are then computed on all rows in one parallel pass.
+    """
+
+    def __init__(self, n_clusters: int = 8, *, batch_size: int = 4096, init="k-means++",
+                 n_init: int = 1, max_iter: int = 100, tol: float = 0.0, random_state=None,
+                 max_no_improvement: int = 10, init_size: int | None = None):
+        super().__init__(n_clusters, init, n_init, max_iter, tol, random_state)
+        self.batch_size = batch_size
+        self.max_no_improvement = max_no_improvement
+        self.init_size = init_size
+        self.cluster_centers_ = None
+
+    def _batches(self, X, sample_weight) -> Iterator[tuple[int, np.ndarray, bool]]:
+        """Yields (step, centres, X, w, last) after every batch (centres are live state)."""
+        X, w, k, n_init, max_iter, tol = self._validate(X, sample_weight)
+        batch = _check_positive_int(self.batch_size, "batch_size")
+        patience = _check_positive_int(self.max_no_improvement, "max_no_improvement")
+        rng = np.random.default_rng(self.random_state)
+        n = X.shape[0]
+        tol_abs = _tolerance(X, tol)
+        init_size = self.init_size or 3 * batch
+        init_size = min(n, max(init_size, k))
+        # the start: best of n_init on one random subset
+        sub = np.sort(rng.choice(n, size=init_size, replace=False)) if init_size < n else None
+        Xs = X if sub is None else np.ascontiguousarray(X[sub])
+        ws = w if sub is None else np.ascontiguousarray(w[sub])
+        best = None
+        for _ in range(n_init):
+            C0 = _initial_centers(Xs, ws, k, self.init, rng)
+            _, d2 = assign(Xs, C0)
+            inertia = float(d2 @ ws)
+            if best is None or inertia < best[0]:
+                best = (inertia, C0)
+        C = np.array(best[1], dtype=X.dtype)
+        counts = np.zeros(k)
+        batch = min(batch, n)
+        labels_buf = np.empty(batch, dtype=np.int32)
+        alpha = min(1.0, max(2.0 * batch / (n + 1), 0.02))
+        ewa = None
+        ewa_min = np.inf
+        no_improvement = 0
+        total_steps = max_iter * max(1, n // batch)
+        for step in range(1, total_steps + 1):
+            idx = rng.integers(0, n, size=batch)
+            old = C.copy()
+            batch_inertia = kern.minibatch_step(X, w, idx, C, counts, labels_buf)
+            batch_inertia /= max(float(w[idx].sum(dtype=np.float64)), 1e-300)
+            ewa = batch_inertia if ewa is None else ewa * (1 - alpha) + batch_inertia * alpha
+            shift_sq = float(((C.astype(np.float64) - old) ** 2).sum())
+            if ewa < ewa_min:
+                ewa_min = ewa
+                no_improvement = 0
+            else:
+                no_improvement += 1
+            converged = (tol_abs > 0 and shift_sq <= tol_abs) or no_improvement >= patience
+            yield step, C, X, w, converged or step == total_steps
+            if converged:
+                return
+
+    def fit(self, X, sample_weight=None) -> MiniBatchKMeans:
+        """Fit on mini-batches, then label every row against the final centres."""
+        for step, C, Xc, w, _last in self._batches(X, sample_weight):
+            pass
+        self._finish(Xc, w, C, step)
+        return self
+
+    def _finish(self, X, w, C, n_steps) -> None:
+        labels, d2 = assign(X, C)
+        self.cluster_centers_ = C.copy()
+        self.labels_ = labels
+        self.inertia_ = float(d2 @ w.astype(np.float64))
+        self.n_iter_ = n_steps
+
+    def steps(self, X, sample_weight=None) -> Iterator[Step]:
+        """Yield every mini-batch step with the labels of all rows (one assignment pass each)."""
+        for step, C, Xc, w, last in self._batches(X, sample_weight):
+            labels, d2 = assign(Xc, C)
+            yield Step(step, C.copy(), labels, float(d2 @ w.astype(np.float64)), last)
+        self._finish(Xc, w, C, step)
+
+
+def warm_up() -> None:
+    """Compile (or load from the numba cache) every kernel for float32 and float64.
+
+    Call it from a worker thread at start-up so that the first real run does not stall.
+    """
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        X = rng.normal(size=(64, 3)).astype(dtype)
+        for algorithm in ("lloyd", "hamerly", "elkan"):
+            KMeans(3, algorithm=algorithm, random_state=0, max_iter=3).fit(X)
+        MiniBatchKMeans(3, batch_size=16, random_state=0, max_iter=1).fit(X)
+        update(X, np.zeros(64, dtype=np.int32), 2)
