@@ -1,0 +1,176 @@
+"""k-means speed and agreement: PaletteLab against scikit-learn in the same run.
+
+Every case clusters the same data from the same initial centres (scikit-learn's k-means++ with a
+fixed seed) once with each engine, after one untimed warm-up run of each, and prints the time
+ratio (ours / scikit-learn: below 1 is faster), the relative inertia difference, the label
+agreement and the iteration counts.  scikit-learn-intelex is timed too when it is installed.
+
+    python benchmarks/bench_kmeans.py                 # all cases of the issue
+    python benchmarks/bench_kmeans.py --quick         # small n, a smoke run
+    python benchmarks/bench_kmeans.py --minibatch     # also the 12-megapixel mini-batch case
+
+JIT compile time (empty numba cache) and cached-load time are measured in fresh subprocesses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def blobs(n: int, d: int, n_centers: int, seed: int, dtype=np.float64) -> np.ndarray:
+    """Gaussian blobs with unequal spreads: a realistic, not too easy clustering problem."""
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-10, 10, size=(n_centers, d))
+    spread = rng.uniform(0.5, 2.5, size=n_centers)
+    which = rng.integers(0, n_centers, size=n)
+    X = centers[which] + rng.normal(size=(n, d)) * spread[which, None]
+    return X.astype(dtype)
+
+
+def digits() -> np.ndarray:
+    import gzip
+
+    with gzip.open(ROOT / "resources" / "digits.csv.gz", "rt") as f:
+        data = np.loadtxt(f, delimiter=",")
+    return np.ascontiguousarray(data[:, :64])
+
+
+def best_of(fn, repeat: int) -> tuple[float, object]:
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def run_case(name, X, k, repeat, peers):
+    from sklearn.cluster import KMeans as SKKMeans
+    from sklearn.cluster import kmeans_plusplus
+
+    from core.kmeans import KMeans
+
+    C0, _ = kmeans_plusplus(X, k, random_state=0)
+    ours = lambda: KMeans(k, init=C0, n_init=1).fit(X)  # noqa: E731
+    ref = lambda: SKKMeans(k, init=C0, n_init=1, algorithm="lloyd").fit(X)  # noqa: E731
+    ours(), ref()  # warm-up
+    t_ours, km = best_of(ours, repeat)
+    t_ref, sk = best_of(ref, repeat)
+    row = {
+        "case": name,
+        "ours_s": t_ours,
+        "sklearn_s": t_ref,
+        "ratio": t_ours / t_ref,
+        "d_inertia": km.inertia_ / sk.inertia_ - 1,
+        "labels_equal": float(np.mean(km.labels_ == sk.labels_)),
+        "iters": f"{km.n_iter_}/{sk.n_iter_}",
+    }
+    if "sklearnex" in peers:
+        from sklearnex.cluster import KMeans as XKMeans
+
+        ex = lambda: XKMeans(k, init=C0, n_init=1).fit(X)  # noqa: E731
+        ex()
+        t_ex, _ = best_of(ex, repeat)
+        row["ratio_intelex"] = t_ours / t_ex
+    return row
+
+
+def compile_times() -> tuple[float, float]:
+    """Seconds for warm_up() in a fresh process: with an empty cache, then with it filled."""
+    code = "import time; t=time.perf_counter(); from core.kmeans import warm_up; warm_up(); " \
+           "print(time.perf_counter()-t)"
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        out = []
+        for _ in range(2):
+            res = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, check=True)
+            out.append(float(res.stdout.strip().splitlines()[-1]))
+    return out[0], out[1]
+
+
+def minibatch_case(repeat):
+    """12M RGB pixels (china.jpg Lanczos-upscaled to 4000x3000) as float32, k=16."""
+    from PIL import Image
+
+    from core.kmeans import KMeans, MiniBatchKMeans
+
+    img = Image.open(ROOT / "resources" / "china.jpg").convert("RGB")
+    img = img.resize((4000, 3000), Image.Resampling.LANCZOS)
+    X = np.asarray(img, dtype=np.float32).reshape(-1, 3)
+    fit = lambda: MiniBatchKMeans(16, random_state=0).fit(X)  # noqa: E731
+    fit()
+    t_mb, mb = best_of(fit, repeat)
+    t_full, full = best_of(lambda: KMeans(16, random_state=0).fit(X), 1)
+    return {"case": "minibatch 12M x 3 f32 k=16", "ours_s": t_mb, "full_kmeans_s": t_full,
+            "d_inertia_vs_full": mb.inertia_ / full.inertia_ - 1, "steps": mb.n_iter_}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small n, for a smoke run")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per engine (best kept)")
+    ap.add_argument("--minibatch", action="store_true", help="add the 12 MP mini-batch case")
+    ap.add_argument("--no-compile", action="store_true", help="skip the JIT timing subprocesses")
+    ap.add_argument("--only", default="", help="run only cases whose name contains this")
+    args = ap.parse_args(argv)
+
+    peers = []
+    try:
+        import sklearnex  # noqa: F401
+
+        peers.append("sklearnex")
+    except ImportError:
+        print("# scikit-learn-intelex not installed: not compared")
+    import numba
+    import sklearn
+
+    print(f"# numba {numba.__version__}, scikit-learn {sklearn.__version__}, "
+          f"threads {numba.get_num_threads()}, numpy {np.__version__}")
+
+    if not args.no_compile:
+        cold, warm = compile_times()
+        print(f"JIT compile (empty cache): {cold:.1f} s; load from cache: {warm:.2f} s")
+
+    n_big = 20_000 if args.quick else 1_000_000
+    n_mid = 5_000 if args.quick else 200_000
+    cases = [(f"n={n_big:,} d={d} k={k}", n_big, d, k) for d in (2, 3, 8) for k in (8, 16, 64)]
+    cases.append((f"n={n_mid:,} d=64 k=64", n_mid, 64, 64))
+    header = f"{'case':<26}{'ours s':>9}{'sklearn s':>11}{'ratio':>7}{'d inertia':>11}" \
+             f"{'labels eq':>11}{'iters':>9}"
+    print(header)
+    rows = []
+    for name, n, d, k in cases:
+        if args.only not in name:
+            continue
+        X = blobs(n, d, 2 * k, seed=d * 1000 + k)
+        rows.append(run_case(name, X, k, args.repeat, peers))
+    if args.only in "digits 1797 x 64 k=10":
+        rows.append(run_case("digits 1797 x 64 k=10", digits(), 10, max(args.repeat, 10), peers))
+    for r in rows:
+        extra = f"  intelex ratio {r['ratio_intelex']:.2f}" if "ratio_intelex" in r else ""
+        print(f"{r['case']:<26}{r['ours_s']:>9.3f}{r['sklearn_s']:>11.3f}{r['ratio']:>7.2f}"
+              f"{r['d_inertia']:>11.1e}{r['labels_equal']:>11.6f}{r['iters']:>9}{extra}")
+    if rows:
+        print(f"worst ratio {max(r['ratio'] for r in rows):.2f}, "
+              f"largest |d inertia| {max(abs(r['d_inertia']) for r in rows):.1e}")
+    if args.minibatch:
+        r = minibatch_case(max(1, args.repeat))
+        print(f"{r['case']}: {r['ours_s']:.2f} s ({r['steps']} steps), full KMeans "
+              f"{r['full_kmeans_s']:.2f} s, inertia vs full {r['d_inertia_vs_full']:+.2%}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

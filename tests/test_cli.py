@@ -1,0 +1,115 @@
+"""The ``palettelab`` command line: version, GUI placeholder, usage errors, no Qt import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import core
+from app import cli
+from app.resources import resource_path, sample_image
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_version_prints_name_and_version():
+    proc = run_cli("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"palettelab {core.__version__}"
+    assert proc.stderr == ""
+
+
+def test_no_arguments_describes_the_gui_and_exits_0():
+    proc = run_cli()
+    assert proc.returncode == 0, proc.stderr
+    assert "GUI" in proc.stdout
+    assert "china.jpg" in proc.stdout
+    assert "palettelab --version" in proc.stdout
+
+
+def test_existing_file_argument_is_named(tmp_path):
+    image = tmp_path / "photo.png"
+    image.write_bytes(b"not really a png; the placeholder only checks it exists")
+    proc = run_cli(str(image))
+    assert proc.returncode == 0, proc.stderr
+    assert str(image) in proc.stdout
+
+
+def test_missing_file_is_a_one_line_error_exit_1(tmp_path):
+    missing = tmp_path / "nope.png"
+    proc = run_cli(str(missing))
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.strip() == f"palettelab: error: {missing}: no such file"
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("frobnicate",), ("--no-such-option",), ("frobnicate", "extra"), ("a.png", "b.png")],
+)
+def test_bad_usage_exits_2(args):
+    proc = run_cli(*args)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "usage: palettelab" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_main_returns_status_in_process(capsys):
+    assert cli.main([]) == 0
+    assert "GUI" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"palettelab {core.__version__}"
+
+
+def test_cli_does_not_import_qt():
+    code = (
+        "import json, sys\n"
+        "from app.cli import main\n"
+        "main([])\n"
+        "qt = sorted(m for m in sys.modules\n"
+        "            if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'))\n"
+        "print(json.dumps(qt))\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_bundled_resources_are_found():
+    image = sample_image()
+    assert image.name == "china.jpg"
+    assert image.stat().st_size > 0
+    for name in ("flower.jpg", "iris.csv", "digits.csv.gz", "LICENSES.md"):
+        assert resource_path(name).is_file()
+    with pytest.raises(FileNotFoundError, match="no-such-resource"):
+        resource_path("no-such-resource.bin")
