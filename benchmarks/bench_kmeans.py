@@ -15,6 +15,7 @@ JIT compile time (empty numba cache) and cached-load time are measured in fresh 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -55,34 +56,67 @@ def best_of(fn, repeat: int) -> tuple[float, object]:
     return best, out
 
 
-def run_case(name, X, k, repeat, peers):
-    from sklearn.cluster import KMeans as SKKMeans
-    from sklearn.cluster import kmeans_plusplus
+def case_data(name: str) -> tuple[np.ndarray, int]:
+    """The data and k of a named case, regenerated identically in every process."""
+    if name.startswith("digits"):
+        return digits(), 10
+    n, d, k = (int(part.split("=")[1].replace(",", "")) for part in name.split())
+    return blobs(n, d, 2 * k, seed=d * 1000 + k), k
 
-    from core.kmeans import KMeans
 
-    C0, _ = kmeans_plusplus(X, k, random_state=0)
-    ours = lambda: KMeans(k, init=C0, n_init=1).fit(X)  # noqa: E731
-    ref = lambda: SKKMeans(k, init=C0, n_init=1, algorithm="lloyd").fit(X)  # noqa: E731
-    ours(), ref()  # warm-up
-    t_ours, km = best_of(ours, repeat)
-    t_ref, sk = best_of(ref, repeat)
-    row = {
-        "case": name,
-        "ours_s": t_ours,
-        "sklearn_s": t_ref,
-        "ratio": t_ours / t_ref,
-        "d_inertia": km.inertia_ / sk.inertia_ - 1,
-        "labels_equal": float(np.mean(km.labels_ == sk.labels_)),
-        "iters": f"{km.n_iter_}/{sk.n_iter_}",
-    }
-    if "sklearnex" in peers:
+def child(engine: str, name: str, init_path: str, out_path: str, repeat: int) -> None:
+    """Time one engine on one case in this process; print JSON, save the labels."""
+    X, k = case_data(name)
+    C0 = np.load(init_path)
+    if engine == "ours":
+        from core.kmeans import KMeans
+
+        fit = lambda: KMeans(k, init=C0, n_init=1).fit(X)  # noqa: E731
+    elif engine == "sklearn":
+        from sklearn.cluster import KMeans as SKKMeans
+
+        fit = lambda: SKKMeans(k, init=C0, n_init=1, algorithm="lloyd").fit(X)  # noqa: E731
+    else:
         from sklearnex.cluster import KMeans as XKMeans
 
-        ex = lambda: XKMeans(k, init=C0, n_init=1).fit(X)  # noqa: E731
-        ex()
-        t_ex, _ = best_of(ex, repeat)
-        row["ratio_intelex"] = t_ours / t_ex
+        fit = lambda: XKMeans(k, init=C0, n_init=1).fit(X)  # noqa: E731
+    fit()  # warm-up: kernels loaded, thread pools started
+    t, km = best_of(fit, repeat)
+    np.save(out_path, np.asarray(km.labels_))
+    print(json.dumps({"seconds": t, "inertia": float(km.inertia_), "n_iter": int(km.n_iter_)}))
+
+
+def run_case(name, repeat, engines):
+    """Each engine runs in its own process: OpenMP/OpenBLAS threads spinning after a
+    scikit-learn call would otherwise steal this 2-core machine from numba's threads."""
+    from sklearn.cluster import kmeans_plusplus
+
+    X, k = case_data(name)
+    C0, _ = kmeans_plusplus(X, k, random_state=0)
+    res = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        init_path = os.path.join(tmp, "init.npy")
+        np.save(init_path, C0)
+        for engine in engines:
+            out = os.path.join(tmp, f"{engine}.npy")
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", engine, "--only", name,
+                 "--init", init_path, "--out", out, "--repeat", str(repeat)],
+                cwd=ROOT, capture_output=True, text=True, check=True)
+            res[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
+            res[engine]["labels"] = np.load(out)
+    ours, sk = res["ours"], res["sklearn"]
+    row = {
+        "case": name,
+        "ours_s": ours["seconds"],
+        "sklearn_s": sk["seconds"],
+        "ratio": ours["seconds"] / sk["seconds"],
+        "d_inertia": ours["inertia"] / sk["inertia"] - 1,
+        "labels_equal": float(np.mean(ours["labels"] == sk["labels"])),
+        "iters": f"{ours['n_iter']}/{sk['n_iter']}",
+    }
+    if "sklearnex" in res:
+        row["ratio_intelex"] = ours["seconds"] / res["sklearnex"]["seconds"]
     return row
 
 
@@ -124,13 +158,19 @@ def main(argv=None) -> int:
     ap.add_argument("--minibatch", action="store_true", help="add the 12 MP mini-batch case")
     ap.add_argument("--no-compile", action="store_true", help="skip the JIT timing subprocesses")
     ap.add_argument("--only", default="", help="run only cases whose name contains this")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--init", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.child:
+        child(args.child, args.only, args.init, args.out, args.repeat)
+        return 0
 
-    peers = []
+    engines = ["ours", "sklearn"]
     try:
         import sklearnex  # noqa: F401
 
-        peers.append("sklearnex")
+        engines.append("sklearnex")
     except ImportError:
         print("# scikit-learn-intelex not installed: not compared")
     import numba
@@ -145,19 +185,18 @@ def main(argv=None) -> int:
 
     n_big = 20_000 if args.quick else 1_000_000
     n_mid = 5_000 if args.quick else 200_000
-    cases = [(f"n={n_big:,} d={d} k={k}", n_big, d, k) for d in (2, 3, 8) for k in (8, 16, 64)]
-    cases.append((f"n={n_mid:,} d=64 k=64", n_mid, 64, 64))
+    cases = [f"n={n_big:,} d={d} k={k}" for d in (2, 3, 8) for k in (8, 16, 64)]
+    cases.append(f"n={n_mid:,} d=64 k=64")
     header = f"{'case':<26}{'ours s':>9}{'sklearn s':>11}{'ratio':>7}{'d inertia':>11}" \
              f"{'labels eq':>11}{'iters':>9}"
     print(header)
     rows = []
-    for name, n, d, k in cases:
+    for name in cases:
         if args.only not in name:
             continue
-        X = blobs(n, d, 2 * k, seed=d * 1000 + k)
-        rows.append(run_case(name, X, k, args.repeat, peers))
+        rows.append(run_case(name, args.repeat, engines))
     if args.only in "digits 1797 x 64 k=10":
-        rows.append(run_case("digits 1797 x 64 k=10", digits(), 10, max(args.repeat, 10), peers))
+        rows.append(run_case("digits 1797 x 64 k=10", max(args.repeat, 20), engines))
     for r in rows:
         extra = f"  intelex ratio {r['ratio_intelex']:.2f}" if "ratio_intelex" in r else ""
         print(f"{r['case']:<26}{r['ours_s']:>9.3f}{r['sklearn_s']:>11.3f}{r['ratio']:>7.2f}"

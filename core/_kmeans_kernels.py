@@ -13,8 +13,19 @@ lets LLVM vectorise the sum over features; it changes distances by a few ulps at
 assumptions about NaN or infinities are made, input is validated before it gets here).
 """
 
+import os
+
+import numba
 import numpy as np
 from numba import njit, prange
+
+# Where libgomp is installed numba picks its OpenMP layer, and on this kind of machine every
+# parallel launch then costs about 8 ms (thread wake-up) against 0.1 ms with the workqueue layer:
+# that alone made an iteration on small data 40x slower.  Workqueue must not be entered from two
+# Python threads at once; only the app's worker thread runs kernels.  An explicit
+# NUMBA_THREADING_LAYER from the user still wins.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
 
 _FAST = {"reassoc", "contract"}
 
@@ -36,30 +47,55 @@ def _accumulate(X, w, i, a, sums, wsums):
         sums[a, t] += wi * np.float64(X[i, t])
 
 
+@njit(inline="always", cache=True)
+def _all_sqdist(X, i, CT, dist):
+    """Squared distances from row i to every centre; ``CT`` is the (d, k) float64 transpose.
+
+    The inner loop runs over centres, so it vectorises without re-association.
+    """
+    k = CT.shape[1]
+    x0 = np.float64(X[i, 0])
+    for j in range(k):
+        diff = x0 - CT[0, j]
+        dist[j] = diff * diff
+    for t in range(1, X.shape[1]):
+        xt = np.float64(X[i, t])
+        for j in range(k):
+            diff = xt - CT[t, j]
+            dist[j] += diff * diff
+
+
+@njit(inline="always", cache=True)
+def _argmin(dist):
+    best = 0
+    best_d = dist[0]
+    for j in range(1, dist.shape[0]):
+        if dist[j] < best_d:
+            best_d = dist[j]
+            best = j
+    return best, best_d
+
+
 @njit(parallel=True, fastmath=_FAST, cache=True)
-def lloyd_pass(X, w, C, labels, sums, wsums, changed, chunk):
+def lloyd_pass(X, w, CT, labels, sums, wsums, changed, chunk):
     """E-step for every row, fused with the per-chunk sums of the M-step.
 
     ``sums[c]``/``wsums[c]`` receive the weighted coordinate sums and weights per cluster of
     chunk ``c``; ``changed[c]`` how many labels of that chunk changed.
     """
     n = X.shape[0]
-    k = C.shape[0]
+    k = CT.shape[1]
     n_chunks = sums.shape[0]
     for c in prange(n_chunks):
         s = sums[c]
         ws = wsums[c]
         s[:] = 0.0
         ws[:] = 0.0
+        dist = np.empty(k)
         n_changed = 0
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            best = 0
-            best_d = np.inf
-            for j in range(k):
-                dist = _sqdist(X, i, C, j)
-                if dist < best_d:
-                    best_d = dist
-                    best = j
+            _all_sqdist(X, i, CT, dist)
+            best, _ = _argmin(dist)
             if labels[i] != best:
                 n_changed += 1
                 labels[i] = best
@@ -68,7 +104,7 @@ def lloyd_pass(X, w, C, labels, sums, wsums, changed, chunk):
 
 
 @njit(parallel=True, fastmath=_FAST, cache=True)
-def hamerly_pass(X, w, C, half_sep, move, labels, upper, lower, sums, wsums, changed, chunk):
+def hamerly_pass(X, w, C, CT, half_sep, move, labels, upper, lower, sums, wsums, changed, chunk):
     """One Hamerly iteration: the same labels as :func:`lloyd_pass`, fewer distances.
 
     ``upper[i]`` bounds the distance from row i to its centre from above, ``lower[i]`` the distance
@@ -99,6 +135,7 @@ def hamerly_pass(X, w, C, half_sep, move, labels, upper, lower, sums, wsums, cha
         ws = wsums[c]
         s[:] = 0.0
         ws[:] = 0.0
+        dist = np.empty(k)
         n_changed = 0
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
             a = labels[i]
@@ -108,17 +145,17 @@ def hamerly_pass(X, w, C, half_sep, move, labels, upper, lower, sums, wsums, cha
             if u > bound:
                 u = np.sqrt(_sqdist(X, i, C, a))
                 if u > bound:
+                    _all_sqdist(X, i, CT, dist)
                     d1 = np.inf
                     d2 = np.inf
                     best = 0
                     for j in range(k):
-                        dist = _sqdist(X, i, C, j)
-                        if dist < d1:
+                        if dist[j] < d1:
                             d2 = d1
-                            d1 = dist
+                            d1 = dist[j]
                             best = j
-                        elif dist < d2:
-                            d2 = dist
+                        elif dist[j] < d2:
+                            d2 = dist[j]
                     u = np.sqrt(d1)
                     lo = np.sqrt(d2)
                     if best != a:
@@ -200,36 +237,111 @@ def accumulate_pass(X, w, labels, sums, wsums, chunk):
 
 
 @njit(cache=True)
-def reduce_chunks(sums, wsums):
-    """Sequential sum of the per-chunk partial sums, in chunk order."""
+def reduce_chunks(sums, wsums, total, wtotal):
+    """Sequential sum of the per-chunk partial sums, in chunk order; returns the empty count."""
     n_chunks, k, d = sums.shape
-    total = np.zeros((k, d))
-    wtotal = np.zeros(k)
+    total[:] = 0.0
+    wtotal[:] = 0.0
     for c in range(n_chunks):
         for j in range(k):
             wtotal[j] += wsums[c, j]
             for t in range(d):
                 total[j, t] += sums[c, j, t]
-    return total, wtotal
+    n_empty = 0
+    for j in range(k):
+        if wtotal[j] == 0.0:
+            n_empty += 1
+    return n_empty
+
+
+@njit(cache=True)
+def finish_m_step(total, wtotal, old, new, move):
+    """New centres as weighted means (an empty cluster keeps its centre), and how far each moved.
+
+    Returns the total squared shift, scikit-learn's convergence measure.
+    """
+    k, d = old.shape
+    shift_sq = 0.0
+    for j in range(k):
+        sq = 0.0
+        for t in range(d):
+            if wtotal[j] > 0.0:
+                new[j, t] = total[j, t] / wtotal[j]
+            else:
+                new[j, t] = old[j, t]
+            diff = np.float64(new[j, t]) - np.float64(old[j, t])
+            sq += diff * diff
+        move[j] = np.sqrt(sq)
+        shift_sq += sq
+    return shift_sq
+
+
+@njit(cache=True)
+def center_geometry(C, CT, half_cc, half_sep):
+    """The transpose of the centres, half their pairwise distances and half the nearest gap."""
+    k, d = C.shape
+    for j in range(k):
+        for t in range(d):
+            CT[t, j] = C[j, t]
+    for j in range(k):
+        half_cc[j, j] = 0.0
+        for m in range(j + 1, k):
+            sq = 0.0
+            for t in range(d):
+                diff = CT[t, j] - CT[t, m]
+                sq += diff * diff
+            half_cc[j, m] = 0.5 * np.sqrt(sq)
+            half_cc[m, j] = half_cc[j, m]
+    for j in range(k):
+        best = np.inf
+        for m in range(k):
+            if m != j and half_cc[j, m] < best:
+                best = half_cc[j, m]
+        half_sep[j] = best
+
+
+@njit(parallel=True, cache=True)
+def column_variance(X, chunk):
+    """Per-feature variance (two passes, per-chunk partial sums, sequential reduction)."""
+    n, d = X.shape
+    n_chunks = (n + chunk - 1) // chunk
+    part = np.zeros((n_chunks, d))
+    for c in prange(n_chunks):
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            for t in range(d):
+                part[c, t] += X[i, t]
+    mean = np.zeros(d)
+    for c in range(n_chunks):
+        for t in range(d):
+            mean[t] += part[c, t]
+    for t in range(d):
+        mean[t] /= n
+    part2 = np.zeros((n_chunks, d))
+    for c in prange(n_chunks):
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            for t in range(d):
+                diff = X[i, t] - mean[t]
+                part2[c, t] += diff * diff
+    var = np.zeros(d)
+    for c in range(n_chunks):
+        for t in range(d):
+            var[t] += part2[c, t]
+    for t in range(d):
+        var[t] /= n
+    return var
 
 
 @njit(parallel=True, fastmath=_FAST, cache=True)
-def assign_pass(X, C, labels, sq_dist, chunk):
+def assign_pass(X, CT, labels, sq_dist, chunk):
     """Nearest centre and squared distance to it for every row (no sums)."""
     n = X.shape[0]
-    k = C.shape[0]
+    k = CT.shape[1]
     n_chunks = (n + chunk - 1) // chunk
     for c in prange(n_chunks):
+        dist = np.empty(k)
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            best = 0
-            best_d = np.inf
-            for j in range(k):
-                dist = _sqdist(X, i, C, j)
-                if dist < best_d:
-                    best_d = dist
-                    best = j
-            labels[i] = best
-            sq_dist[i] = best_d
+            _all_sqdist(X, i, CT, dist)
+            labels[i], sq_dist[i] = _argmin(dist)
 
 
 @njit(parallel=True, fastmath=_FAST, cache=True)

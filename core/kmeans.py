@@ -28,8 +28,6 @@ import numpy as np
 from core import _kmeans_kernels as kern
 from core.errors import InputError
 
-#: rows per chunk of every parallel kernel: fixed, so results never depend on the thread count
-CHUNK = 4096
 _ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
 _ELKAN_MIN_DIM = 17
 _ELKAN_MAX_BYTES = 1 << 30
@@ -71,7 +69,9 @@ def check_data(X, name: str = "X") -> np.ndarray:
             raise InputError(f"{name} must be numeric, got dtype {arr.dtype}")
         arr = arr.astype(np.float64)
     if arr.ndim != 2:
-        raise InputError(f"{name} must be a 2-D array (n_samples, n_features), got shape {arr.shape}")
+        raise InputError(
+            f"{name} must be a 2-D array (n_samples, n_features), got shape {arr.shape}"
+        )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise InputError(f"{name} is empty (shape {arr.shape})")
     arr = np.ascontiguousarray(arr)
@@ -131,7 +131,7 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
     """scikit-learn's tolerance: ``tol`` times the mean variance of the features."""
     if tol == 0:
         return 0.0
-    return float(np.mean(np.var(X, axis=0))) * tol
+    return float(np.mean(kern.column_variance(X, chunk_size(X.shape[0])))) * tol
 
 
 def _check_centers(centers, n_clusters: int | None, d: int, dtype, name: str) -> np.ndarray:
@@ -143,8 +143,17 @@ def _check_centers(centers, n_clusters: int | None, d: int, dtype, name: str) ->
     return np.ascontiguousarray(C, dtype=dtype)
 
 
+def chunk_size(n: int) -> int:
+    """Rows per chunk of the parallel kernels for n rows.
+
+    A function of n alone, never of the thread count, so that results are identical whatever
+    ``NUMBA_NUM_THREADS`` is; small inputs still get a few chunks to spread over the threads.
+    """
+    return int(min(4096, max(256, n // 16)))
+
+
 def _n_chunks(n: int) -> int:
-    return (n + CHUNK - 1) // CHUNK
+    return (n + chunk_size(n) - 1) // chunk_size(n)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,7 +170,8 @@ def assign(X, centers) -> tuple[np.ndarray, np.ndarray]:
     C = _check_centers(centers, None, X.shape[1], X.dtype, "centers")
     labels = np.empty(X.shape[0], dtype=np.int32)
     sq_dist = np.empty(X.shape[0], dtype=np.float64)
-    kern.assign_pass(X, C, labels, sq_dist, CHUNK)
+    kern.assign_pass(X, np.ascontiguousarray(C.T, dtype=np.float64), labels, sq_dist,
+                     chunk_size(X.shape[0]))
     return labels, sq_dist
 
 
@@ -183,8 +193,9 @@ def update(X, labels, n_clusters: int, sample_weight=None, old_centers=None) -> 
     lab = np.ascontiguousarray(lab, dtype=np.int32)
     sums = np.empty((_n_chunks(n), k, d))
     wsums = np.empty((_n_chunks(n), k))
-    kern.accumulate_pass(X, w, lab, sums, wsums, CHUNK)
-    total, wtotal = kern.reduce_chunks(sums, wsums)
+    kern.accumulate_pass(X, w, lab, sums, wsums, chunk_size(n))
+    total, wtotal = np.empty((k, d)), np.empty(k)
+    kern.reduce_chunks(sums, wsums, total, wtotal)
     if old_centers is not None:
         ref = _check_centers(old_centers, k, d, X.dtype, "old_centers")
     else:
@@ -210,7 +221,7 @@ def _relocate_empty(X, w, labels, centers, total, wtotal) -> None:
     """
     empty = np.flatnonzero(wtotal == 0)
     d2 = np.empty(X.shape[0])
-    kern.own_sq_dist(X, centers, labels, d2, CHUNK)
+    kern.own_sq_dist(X, centers, labels, d2, chunk_size(X.shape[0]))
     m = min(X.shape[0], 4 * empty.size + 64)
     cand = np.argpartition(-d2, m - 1)[:m] if m < X.shape[0] else np.arange(X.shape[0])
     cand = cand[np.lexsort((cand, -d2[cand]))]
@@ -243,7 +254,7 @@ def _kmeans_plusplus(X, w, k, rng) -> np.ndarray:
     first = rng.choice(n, p=wf / wf.sum())
     centers[0] = X[first]
     closest = np.full(n, np.inf)
-    kern.update_closest(X, first, closest, CHUNK)
+    kern.update_closest(X, first, closest, chunk_size(n))
     pot_partial = np.empty((_n_chunks(n), n_trials))
     for c in range(1, k):
         cum = np.cumsum(wf * closest)
@@ -254,9 +265,9 @@ def _kmeans_plusplus(X, w, k, rng) -> np.ndarray:
         else:  # every row already sits on a centre: any weighted row will do
             cand = rng.choice(n, size=n_trials, p=wf / wf.sum())
         cand = cand.astype(np.int64)
-        kern.candidate_potentials(X, w, cand, closest, pot_partial, CHUNK)
+        kern.candidate_potentials(X, w, cand, closest, pot_partial, chunk_size(n))
         best = cand[int(np.argmin(pot_partial.sum(axis=0)))]
-        kern.update_closest(X, best, closest, CHUNK)
+        kern.update_closest(X, best, closest, chunk_size(n))
         centers[c] = X[best]
     return centers
 
@@ -300,21 +311,31 @@ def _pick_algorithm(algorithm: str, n: int, d: int, k: int, itemsize: int) -> st
 
 
 class _Engine:
-    """State of one k-means run: centres, labels, the algorithm's bounds and chunk buffers."""
+    """State of one k-means run: centres, labels, the algorithm's bounds and chunk buffers.
+
+    All per-iteration bookkeeping (chunk reduction, means, centre geometry) runs in small serial
+    kernels, so an iteration on a small data set costs tens of microseconds of Python.
+    """
 
     def __init__(self, X, w, centers, algorithm: str, max_iter: int):
         self.X, self.w = X, w
         n, d = X.shape
         k = centers.shape[0]
         self.k = k
-        self.centers = np.ascontiguousarray(centers, dtype=X.dtype).copy()
+        self.chunk = chunk_size(n)
+        self.centers = np.array(centers, dtype=X.dtype, order="C", copy=True)
         self.algorithm = _pick_algorithm(algorithm, n, d, k, X.dtype.itemsize)
         self.labels = np.zeros(n, dtype=np.int32)
-        nc = _n_chunks(n)
+        nc = (n + self.chunk - 1) // self.chunk
         self.sums = np.empty((nc, k, d))
         self.wsums = np.empty((nc, k))
+        self.total = np.empty((k, d))
+        self.wtotal = np.empty(k)
         self.changed = np.empty(nc, dtype=np.int64)
         self.move = np.zeros(k)
+        self.CT = np.empty((d, k))
+        self.half_cc = np.empty((k, k))
+        self.half_sep = np.empty(k)
         self.n_updates = 0
         if self.algorithm == "hamerly":
             self.upper = np.full(n, np.inf)
@@ -328,38 +349,33 @@ class _Engine:
     def _pass(self) -> int:
         """E-step against the current centres, with the chunk sums for the M-step."""
         X, w, C = self.X, self.w, self.centers
+        kern.center_geometry(C, self.CT, self.half_cc, self.half_sep)
         if self.algorithm == "lloyd":
-            kern.lloyd_pass(X, w, C, self.labels, self.sums, self.wsums, self.changed, CHUNK)
+            kern.lloyd_pass(X, w, self.CT, self.labels, self.sums, self.wsums, self.changed,
+                            self.chunk)
+        elif self.algorithm == "hamerly":
+            kern.hamerly_pass(X, w, C, self.CT, self.half_sep, self.move, self.labels,
+                              self.upper, self.lower, self.sums, self.wsums, self.changed,
+                              self.chunk)
         else:
-            cc = _center_distances(C)
-            half_cc = 0.5 * cc
-            np.fill_diagonal(cc, np.inf)
-            half_sep = 0.5 * cc.min(axis=1) if self.k > 1 else np.full(1, np.inf)
-            if self.algorithm == "hamerly":
-                kern.hamerly_pass(X, w, C, half_sep, self.move, self.labels, self.upper,
-                                  self.lower, self.sums, self.wsums, self.changed, CHUNK)
-            else:
-                kern.elkan_pass(X, w, C, half_cc, half_sep, self.cum_move, self.stamp,
-                                self.n_updates, self.labels, self.upper, self.lower,
-                                self.sums, self.wsums, self.changed, CHUNK)
+            kern.elkan_pass(X, w, C, self.half_cc, self.half_sep, self.cum_move, self.stamp,
+                            self.n_updates, self.labels, self.upper, self.lower,
+                            self.sums, self.wsums, self.changed, self.chunk)
         return int(self.changed.sum())
 
     def iterate(self) -> tuple[int, float]:
         """One E-step and M-step; returns (labels changed, squared centre shift)."""
         n_changed = self._pass()
-        total, wtotal = kern.reduce_chunks(self.sums, self.wsums)
         old = self.centers
-        if (wtotal == 0).any():
-            _relocate_empty(self.X, self.w, self.labels, old, total, wtotal)
-        new = _means(total, wtotal, old, self.X.dtype)
-        diff = new.astype(np.float64) - old
-        shift_sq = (diff * diff).sum(axis=1)
-        self.move = np.sqrt(shift_sq)
+        if kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal):
+            _relocate_empty(self.X, self.w, self.labels, old, self.total, self.wtotal)
+        new = np.empty_like(old)
+        shift_sq = kern.finish_m_step(self.total, self.wtotal, old, new, self.move)
         self.n_updates += 1
         if self.algorithm == "elkan":
             self.cum_move[self.n_updates] = self.cum_move[self.n_updates - 1] + self.move
         self.centers = new
-        return n_changed, float(shift_sq.sum())
+        return n_changed, shift_sq
 
     def relabel(self) -> None:
         """Labels against the current centres (the sums computed on the way are not used)."""
@@ -367,14 +383,8 @@ class _Engine:
 
     def inertia(self) -> float:
         partial = np.empty(self.sums.shape[0])
-        kern.inertia_pass(self.X, self.w, self.centers, self.labels, partial, CHUNK)
+        kern.inertia_pass(self.X, self.w, self.centers, self.labels, partial, self.chunk)
         return float(partial.sum())
-
-
-def _center_distances(C: np.ndarray) -> np.ndarray:
-    Cf = C.astype(np.float64)
-    diff = Cf[:, None, :] - Cf[None, :, :]
-    return np.sqrt((diff * diff).sum(axis=2))
 
 
 def _run(X, w, centers, max_iter, tol_abs, algorithm, with_inertia) -> Iterator[tuple]:
@@ -475,9 +485,8 @@ class KMeans(_BaseKMeans):
         best = None
         for _ in range(n_init):
             C0 = _initial_centers(X, w, k, self.init, rng)
-            for it, eng, _conv, inertia in _run(X, w, C0, max_iter, tol_abs, self.algorithm,
-                                                False):
-                pass
+            *_, (it, eng, _conv, inertia) = _run(X, w, C0, max_iter, tol_abs, self.algorithm,
+                                                 False)
             if best is None or inertia < best[0]:
                 best = (inertia, eng.centers, eng.labels, it)
         self.inertia_, self.cluster_centers_, self.labels_, self.n_iter_ = best
@@ -566,8 +575,7 @@ class MiniBatchKMeans(_BaseKMeans):
 
     def fit(self, X, sample_weight=None) -> MiniBatchKMeans:
         """Fit on mini-batches, then label every row against the final centres."""
-        for step, C, Xc, w, _last in self._batches(X, sample_weight):
-            pass
+        *_, (step, C, Xc, w, _last) = self._batches(X, sample_weight)
         self._finish(Xc, w, C, step)
         return self
 
