@@ -1,16 +1,21 @@
 """Numba compute kernels behind :mod:`core.kmeans`.
 
-Every parallel kernel walks the rows in fixed-size chunks (``chunk`` rows, chosen by the caller
-independently of the thread count) and writes one partial result per chunk; the chunks are then
+Every kernel walks the rows in fixed-size chunks (``chunk`` rows, chosen by the caller from n
+alone, never from the thread count) and writes one partial result per chunk; the chunks are then
 reduced sequentially in chunk order.  That keeps results bit-identical whatever
 ``NUMBA_NUM_THREADS`` is, and there is never a racy reduction into a shared array.
 
-Sums of coordinates and weights are accumulated in float64 whatever the input dtype; distances are
-computed in float64 from the input values (a float32 array is never up-cast as a whole).
+Each per-chunk body is an ordinary jitted function with two drivers: a ``*_par`` one that spreads
+the chunks over the threads with ``prange``, and a ``*_ser`` one that loops over them in the
+calling thread.  A parallel launch costs about 0.1 ms here, more than a whole iteration on a
+small data set, so :mod:`core.kmeans` uses the serial driver below a work threshold; both give
+identical results because the chunking is the same.
 
-The only ``fastmath`` flags used are re-association and contraction on the distance loops, which
-lets LLVM vectorise the sum over features; it changes distances by a few ulps at most (no
-assumptions about NaN or infinities are made, input is validated before it gets here).
+Sums of coordinates and weights are accumulated in float64 whatever the input dtype; distances are
+computed in float64 from the input values (a float32 array is never up-cast as a whole).  The only
+``fastmath`` flags are re-association and contraction, on single-distance loops, so that LLVM can
+vectorise the sum over features: a few ulps, and no assumption about NaN or infinities (input is
+validated before it gets here).
 """
 
 import os
@@ -29,6 +34,8 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
 
 _FAST = {"reassoc", "contract"}
 
+LLOYD, HAMERLY, ELKAN = 0, 1, 2
+
 
 @njit(inline="always", fastmath=_FAST, cache=True)
 def _sqdist(X, i, C, j):
@@ -37,14 +44,6 @@ def _sqdist(X, i, C, j):
         diff = np.float64(X[i, t]) - np.float64(C[j, t])
         s += diff * diff
     return s
-
-
-@njit(inline="always", cache=True)
-def _accumulate(X, w, i, a, sums, wsums):
-    wi = np.float64(w[i])
-    wsums[a] += wi
-    for t in range(X.shape[1]):
-        sums[a, t] += wi * np.float64(X[i, t])
 
 
 @njit(inline="always", cache=True)
@@ -76,172 +75,143 @@ def _argmin(dist):
     return best, best_d
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
-def lloyd_pass(X, w, CT, labels, sums, wsums, changed, chunk):
-    """E-step for every row, fused with the per-chunk sums of the M-step.
+@njit(inline="always", cache=True)
+def _add_row(X, w, i, a, sign, sums, wsums):
+    wi = sign * np.float64(w[i])
+    wsums[a] += wi
+    for t in range(X.shape[1]):
+        sums[a, t] += wi * np.float64(X[i, t])
 
-    ``sums[c]``/``wsums[c]`` receive the weighted coordinate sums and weights per cluster of
-    chunk ``c``; ``changed[c]`` how many labels of that chunk changed.
+
+@njit(inline="always", cache=True)
+def _record(X, w, i, old, new, full, sums, wsums):
+    """Book row i into the chunk sums: all of it (``full``), or only its move old -> new."""
+    if full:
+        _add_row(X, w, i, new, 1.0, sums, wsums)
+    elif old != new:
+        _add_row(X, w, i, old, -1.0, sums, wsums)
+        _add_row(X, w, i, new, 1.0, sums, wsums)
+
+
+# ---------------------------------------------------------------------------------------------
+# one k-means iteration (E-step fused with the M-step's partial sums)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
+                   labels, upper, lower1, lower2, stamp, sums, wsums, start, stop):
+    """One chunk of rows: new labels, and their weighted sums into ``sums``/``wsums``.
+
+    ``kind`` is LLOYD (every distance), HAMERLY (``upper``/``lower1``: one bound pair per row) or
+    ELKAN (``upper``/``lower2``: a lower bound per row and centre, updated lazily through
+    ``cum_move``/``stamp``).  With ``full`` the sums are of every row; otherwise they are the
+    change since the last pass (rows that moved are subtracted from their old cluster), which
+    spares reading the coordinates of rows whose bounds show they cannot move.
+    Returns how many labels changed.
     """
-    n = X.shape[0]
-    k = CT.shape[1]
-    n_chunks = sums.shape[0]
-    for c in prange(n_chunks):
-        s = sums[c]
-        ws = wsums[c]
-        s[:] = 0.0
-        ws[:] = 0.0
-        dist = np.empty(k)
-        n_changed = 0
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            _all_sqdist(X, i, CT, dist)
-            best, _ = _argmin(dist)
-            if labels[i] != best:
-                n_changed += 1
-                labels[i] = best
-            _accumulate(X, w, i, best, s, ws)
-        changed[c] = n_changed
-
-
-@njit(parallel=True, fastmath=_FAST, cache=True)
-def hamerly_pass(X, w, C, CT, half_sep, move, labels, upper, lower, sums, wsums, changed, chunk):
-    """One Hamerly iteration: the same labels as :func:`lloyd_pass`, fewer distances.
-
-    ``upper[i]`` bounds the distance from row i to its centre from above, ``lower[i]`` the distance
-    to every other centre from below.  ``move`` is how far each centre moved in the last M-step
-    (zeros, with ``upper = inf``, on the first pass).  A row whose upper bound is below both its
-    lower bound and half the distance from its centre to the nearest other centre cannot change
-    cluster, so no distance is computed for it.
-    """
-    n = X.shape[0]
     k = C.shape[0]
-    n_chunks = sums.shape[0]
-    # the largest and second-largest movement, to lower each row's bound by the largest movement
-    # of any *other* centre
-    m1 = -1.0
-    m2 = -1.0
-    m1_idx = -1
-    for j in range(k):
-        if move[j] > m1:
-            m2 = m1
-            m1 = move[j]
-            m1_idx = j
-        elif move[j] > m2:
-            m2 = move[j]
-    if m2 < 0.0:
-        m2 = 0.0
-    for c in prange(n_chunks):
-        s = sums[c]
-        ws = wsums[c]
-        s[:] = 0.0
-        ws[:] = 0.0
-        dist = np.empty(k)
-        n_changed = 0
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            a = labels[i]
+    sums[:] = 0.0
+    wsums[:] = 0.0
+    dist = np.empty(k)
+    n_changed = 0
+    for i in range(start, stop):
+        old = labels[i]
+        a = old
+        if kind == LLOYD:
+            _all_sqdist(X, i, CT, dist)
+            a, _ = _argmin(dist)
+        elif kind == HAMERLY:
+            # bounds after the last centre movement; ties are re-examined (>=), so that exact
+            # ties are broken like Lloyd's, by the lowest centre index
             u = upper[i] + move[a]
-            lo = lower[i] - (m2 if a == m1_idx else m1)
+            lo = lower1[i] - other_move[a]
             bound = half_sep[a] if half_sep[a] > lo else lo
-            if u > bound:
+            if u >= bound:
                 u = np.sqrt(_sqdist(X, i, C, a))
-                if u > bound:
+                if u >= bound:
                     _all_sqdist(X, i, CT, dist)
                     d1 = np.inf
                     d2 = np.inf
-                    best = 0
                     for j in range(k):
                         if dist[j] < d1:
                             d2 = d1
                             d1 = dist[j]
-                            best = j
+                            a = j
                         elif dist[j] < d2:
                             d2 = dist[j]
                     u = np.sqrt(d1)
                     lo = np.sqrt(d2)
-                    if best != a:
-                        n_changed += 1
-                        a = best
-                        labels[i] = a
             upper[i] = u
-            lower[i] = lo
-            _accumulate(X, w, i, a, s, ws)
-        changed[c] = n_changed
-
-
-@njit(parallel=True, fastmath=_FAST, cache=True)
-def elkan_pass(X, w, C, half_cc, half_sep, cum_move, stamp, it,
-               labels, upper, lower, sums, wsums, changed, chunk):
-    """One Elkan iteration: a lower bound per row and centre, for higher dimensions.
-
-    Lower bounds are updated lazily: ``cum_move[t, j]`` is the total distance centre j moved up to
-    iteration t and ``stamp[i]`` the iteration at which row i's lower bounds were last brought up
-    to date, so a row that is skipped costs O(1) instead of O(k).  ``half_cc[j, l]`` is half the
-    distance between centres j and l, ``half_sep[j]`` half the distance to j's nearest other
-    centre.  On the first pass ``upper`` is inf and every bound is computed.
-    """
-    n = X.shape[0]
-    k = C.shape[0]
-    n_chunks = sums.shape[0]
-    for c in prange(n_chunks):
-        s = sums[c]
-        ws = wsums[c]
-        s[:] = 0.0
-        ws[:] = 0.0
-        n_changed = 0
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            a = labels[i]
+            lower1[i] = lo
+        else:
             u = upper[i]
             if u != np.inf:
-                u += cum_move[it, a] - cum_move[it - 1, a]
-            if u > half_sep[a]:
+                u += move[a]
+            if u >= half_sep[a]:
                 t0 = stamp[i]
                 for j in range(k):
-                    lb = lower[i, j] - (cum_move[it, j] - cum_move[t0, j])
-                    lower[i, j] = lb if lb > 0.0 else 0.0
+                    lb = lower2[i, j] - (cum_move[it, j] - cum_move[t0, j])
+                    lower2[i, j] = lb if lb > 0.0 else 0.0
                 stamp[i] = it
                 tight = False
                 for j in range(k):
-                    if j == a or u <= lower[i, j] or u <= half_cc[a, j]:
+                    if j == a or u < lower2[i, j] or u < half_cc[a, j]:
                         continue
                     if not tight:
                         u = np.sqrt(_sqdist(X, i, C, a))
-                        lower[i, a] = u
+                        lower2[i, a] = u
                         tight = True
-                        if u <= lower[i, j] or u <= half_cc[a, j]:
+                        if u < lower2[i, j] or u < half_cc[a, j]:
                             continue
-                    dist = np.sqrt(_sqdist(X, i, C, j))
-                    lower[i, j] = dist
-                    if dist < u or (dist == u and j < a):
-                        u = dist
+                    dj = np.sqrt(_sqdist(X, i, C, j))
+                    lower2[i, j] = dj
+                    if dj < u or (dj == u and j < a):
+                        u = dj
                         a = j
-                if a != labels[i]:
-                    n_changed += 1
-                    labels[i] = a
             upper[i] = u
-            _accumulate(X, w, i, a, s, ws)
-        changed[c] = n_changed
+        if a != old:
+            n_changed += 1
+            labels[i] = a
+        _record(X, w, i, old, a, full or kind == LLOYD, sums, wsums)
+    return n_changed
 
 
 @njit(parallel=True, cache=True)
-def accumulate_pass(X, w, labels, sums, wsums, chunk):
-    """The M-step's per-chunk weighted sums for given labels (no E-step)."""
+def iterate_par(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
+                labels, upper, lower1, lower2, stamp, sums, wsums, changed, chunk):
+    """Parallel driver of :func:`_iterate_chunk` over all chunks."""
     n = X.shape[0]
-    n_chunks = sums.shape[0]
-    for c in prange(n_chunks):
-        s = sums[c]
-        ws = wsums[c]
-        s[:] = 0.0
-        ws[:] = 0.0
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            _accumulate(X, w, i, labels[i], s, ws)
+    for c in prange(sums.shape[0]):
+        changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
+                                    cum_move, it, labels, upper, lower1, lower2, stamp, sums[c],
+                                    wsums[c], c * chunk, min(n, (c + 1) * chunk))
 
 
 @njit(cache=True)
-def reduce_chunks(sums, wsums, total, wtotal):
-    """Sequential sum of the per-chunk partial sums, in chunk order; returns the empty count."""
+def iterate_ser(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
+                labels, upper, lower1, lower2, stamp, sums, wsums, changed, chunk):
+    """Serial driver of :func:`_iterate_chunk`: the same chunks, in the calling thread."""
+    n = X.shape[0]
+    for c in range(sums.shape[0]):
+        changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
+                                    cum_move, it, labels, upper, lower1, lower2, stamp, sums[c],
+                                    wsums[c], c * chunk, min(n, (c + 1) * chunk))
+
+
+# ---------------------------------------------------------------------------------------------
+# the serial bookkeeping between passes
+
+
+@njit(cache=True)
+def reduce_chunks(sums, wsums, total, wtotal, full):
+    """Sum the per-chunk partial sums in chunk order into (``full``) or onto ``total``/``wtotal``.
+
+    Returns how many clusters are left with no weight.
+    """
     n_chunks, k, d = sums.shape
-    total[:] = 0.0
-    wtotal[:] = 0.0
+    if full:
+        total[:] = 0.0
+        wtotal[:] = 0.0
     for c in range(n_chunks):
         for j in range(k):
             wtotal[j] += wsums[c, j]
@@ -249,7 +219,7 @@ def reduce_chunks(sums, wsums, total, wtotal):
                 total[j, t] += sums[c, j, t]
     n_empty = 0
     for j in range(k):
-        if wtotal[j] == 0.0:
+        if wtotal[j] <= 0.0:
             n_empty += 1
     return n_empty
 
@@ -277,8 +247,9 @@ def finish_m_step(total, wtotal, old, new, move):
 
 
 @njit(cache=True)
-def center_geometry(C, CT, half_cc, half_sep):
-    """The transpose of the centres, half their pairwise distances and half the nearest gap."""
+def center_geometry(C, move, CT, half_cc, half_sep, other_move):
+    """What the bounds need: the centres' transpose, half their pairwise distances, half the gap
+    to the nearest other centre, and the largest movement of any *other* centre."""
     k, d = C.shape
     for j in range(k):
         for t in range(d):
@@ -292,12 +263,85 @@ def center_geometry(C, CT, half_cc, half_sep):
                 sq += diff * diff
             half_cc[j, m] = 0.5 * np.sqrt(sq)
             half_cc[m, j] = half_cc[j, m]
+    m1 = -1.0
+    m2 = 0.0
+    m1_idx = -1
     for j in range(k):
         best = np.inf
         for m in range(k):
             if m != j and half_cc[j, m] < best:
                 best = half_cc[j, m]
         half_sep[j] = best
+        if move[j] > m1:
+            m2 = m1 if m1 > 0.0 else 0.0
+            m1 = move[j]
+            m1_idx = j
+        elif move[j] > m2:
+            m2 = move[j]
+    for j in range(k):
+        other_move[j] = m2 if j == m1_idx else m1
+
+
+# ---------------------------------------------------------------------------------------------
+# single passes
+
+
+@njit(cache=True, fastmath=_FAST)
+def _inertia_chunk(X, w, C, labels, start, stop):
+    acc = 0.0
+    for i in range(start, stop):
+        acc += np.float64(w[i]) * _sqdist(X, i, C, labels[i])
+    return acc
+
+
+@njit(parallel=True, cache=True)
+def inertia_par(X, w, C, labels, partial, chunk):
+    """Weighted squared distance of every row to its own centre, one partial sum per chunk."""
+    n = X.shape[0]
+    for c in prange(partial.shape[0]):
+        partial[c] = _inertia_chunk(X, w, C, labels, c * chunk, min(n, (c + 1) * chunk))
+
+
+@njit(cache=True)
+def inertia_ser(X, w, C, labels, partial, chunk):
+    """Serial driver of the inertia pass."""
+    n = X.shape[0]
+    for c in range(partial.shape[0]):
+        partial[c] = _inertia_chunk(X, w, C, labels, c * chunk, min(n, (c + 1) * chunk))
+
+
+@njit(parallel=True, cache=True)
+def accumulate_pass(X, w, labels, sums, wsums, chunk):
+    """The M-step's per-chunk weighted sums for given labels (no E-step)."""
+    n = X.shape[0]
+    for c in prange(sums.shape[0]):
+        s = sums[c]
+        ws = wsums[c]
+        s[:] = 0.0
+        ws[:] = 0.0
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            _add_row(X, w, i, labels[i], 1.0, s, ws)
+
+
+@njit(parallel=True, cache=True)
+def assign_pass(X, CT, labels, sq_dist, chunk):
+    """Nearest centre and squared distance to it for every row (no sums)."""
+    n = X.shape[0]
+    k = CT.shape[1]
+    for c in prange((n + chunk - 1) // chunk):
+        dist = np.empty(k)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            _all_sqdist(X, i, CT, dist)
+            labels[i], sq_dist[i] = _argmin(dist)
+
+
+@njit(parallel=True, fastmath=_FAST, cache=True)
+def own_sq_dist(X, C, labels, out, chunk):
+    """Squared distance of every row to the centre it is labelled with."""
+    n = X.shape[0]
+    for c in prange((n + chunk - 1) // chunk):
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            out[i] = _sqdist(X, i, C, labels[i])
 
 
 @njit(parallel=True, cache=True)
@@ -331,39 +375,8 @@ def column_variance(X, chunk):
     return var
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
-def assign_pass(X, CT, labels, sq_dist, chunk):
-    """Nearest centre and squared distance to it for every row (no sums)."""
-    n = X.shape[0]
-    k = CT.shape[1]
-    n_chunks = (n + chunk - 1) // chunk
-    for c in prange(n_chunks):
-        dist = np.empty(k)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            _all_sqdist(X, i, CT, dist)
-            labels[i], sq_dist[i] = _argmin(dist)
-
-
-@njit(parallel=True, fastmath=_FAST, cache=True)
-def inertia_pass(X, w, C, labels, partial, chunk):
-    """Weighted squared distance of every row to its own centre, one partial sum per chunk."""
-    n = X.shape[0]
-    n_chunks = partial.shape[0]
-    for c in prange(n_chunks):
-        acc = 0.0
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            acc += np.float64(w[i]) * _sqdist(X, i, C, labels[i])
-        partial[c] = acc
-
-
-@njit(parallel=True, fastmath=_FAST, cache=True)
-def own_sq_dist(X, C, labels, out, chunk):
-    """Squared distance of every row to the centre it is labelled with."""
-    n = X.shape[0]
-    n_chunks = (n + chunk - 1) // chunk
-    for c in prange(n_chunks):
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            out[i] = _sqdist(X, i, C, labels[i])
+# ---------------------------------------------------------------------------------------------
+# k-means++ and mini-batch
 
 
 @njit(parallel=True, fastmath=_FAST, cache=True)
@@ -373,10 +386,8 @@ def candidate_potentials(X, w, cand, closest, pot_partial, chunk):
     ``pot_partial[c, t]`` is sum over chunk c of w_i * min(closest_i, |x_i - x_cand[t]|^2).
     """
     n = X.shape[0]
-    n_cand = cand.shape[0]
-    n_chunks = pot_partial.shape[0]
-    for c in prange(n_chunks):
-        for t in range(n_cand):
+    for c in prange(pot_partial.shape[0]):
+        for t in range(cand.shape[0]):
             acc = 0.0
             for i in range(c * chunk, min(n, (c + 1) * chunk)):
                 dist = _sqdist(X, i, X, cand[t])
@@ -390,46 +401,41 @@ def candidate_potentials(X, w, cand, closest, pot_partial, chunk):
 def update_closest(X, row, closest, chunk):
     """closest_i <- min(closest_i, |x_i - x_row|^2) for every row i."""
     n = X.shape[0]
-    n_chunks = (n + chunk - 1) // chunk
-    for c in prange(n_chunks):
+    for c in prange((n + chunk - 1) // chunk):
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
             dist = _sqdist(X, i, X, row)
             if dist < closest[i]:
                 closest[i] = dist
 
 
-@njit(cache=True, fastmath=_FAST)
-def minibatch_step(X, w, idx, C, counts, labels_buf):
+@njit(cache=True)
+def minibatch_step(X, w, idx, C, CT, counts):
     """One mini-batch update (serial: a batch is small and the result must not depend on threads).
 
-    Each centre moves to the weighted mean of everything it has seen so far (sklearn's
+    Each centre moves to the weighted mean of everything it has seen so far (scikit-learn's
     per-centre learning rate): ``C_j <- (C_j * counts_j + sum_batch) / (counts_j + w_batch)``.
-    Returns the batch's weighted inertia before the update.
+    ``CT`` must hold the transpose of ``C`` and is kept up to date.  Returns the batch's weighted
+    inertia (before the update) and its total weight.
     """
     k, d = C.shape
-    b = idx.shape[0]
     sums = np.zeros((k, d))
     wsum = np.zeros(k)
+    dist = np.empty(k)
     inertia = 0.0
-    for r in range(b):
+    wbatch = 0.0
+    for r in range(idx.shape[0]):
         i = idx[r]
-        best = 0
-        best_d = np.inf
-        for j in range(k):
-            dist = _sqdist(X, i, C, j)
-            if dist < best_d:
-                best_d = dist
-                best = j
-        labels_buf[r] = best
+        _all_sqdist(X, i, CT, dist)
+        best, best_d = _argmin(dist)
         wi = np.float64(w[i])
         inertia += wi * best_d
-        wsum[best] += wi
-        for t in range(d):
-            sums[best, t] += wi * np.float64(X[i, t])
+        wbatch += wi
+        _add_row(X, w, i, best, 1.0, sums, wsum)
     for j in range(k):
         if wsum[j] > 0.0:
             total = counts[j] + wsum[j]
             for t in range(d):
-                C[j, t] = (np.float64(C[j, t]) * counts[j] + sums[j, t]) / total
+                C[j, t] = (CT[t, j] * counts[j] + sums[j, t]) / total
+                CT[t, j] = C[j, t]
             counts[j] = total
-    return inertia
+    return inertia, wbatch

@@ -195,7 +195,7 @@ def update(X, labels, n_clusters: int, sample_weight=None, old_centers=None) -> 
     wsums = np.empty((_n_chunks(n), k))
     kern.accumulate_pass(X, w, lab, sums, wsums, chunk_size(n))
     total, wtotal = np.empty((k, d)), np.empty(k)
-    kern.reduce_chunks(sums, wsums, total, wtotal)
+    kern.reduce_chunks(sums, wsums, total, wtotal, True)
     if old_centers is not None:
         ref = _check_centers(old_centers, k, d, X.dtype, "old_centers")
     else:
@@ -216,15 +216,20 @@ def _means(total: np.ndarray, wtotal: np.ndarray, fallback: np.ndarray, dtype) -
 def _relocate_empty(X, w, labels, centers, total, wtotal) -> None:
     """Move each empty cluster onto a far row, in place on the sums (scikit-learn's rule).
 
-    Rows are taken farthest from their centre first (ties by row index); a row is skipped when it
-    has no weight or when taking it would empty the cluster it comes from.
+    Rows are taken farthest from their centre first (ties by row index).  A row is skipped when
+    it has no weight, when taking it would empty the cluster it comes from, or when it already
+    sits on its centre up to rounding: moving a duplicate of a centre would only make the two
+    clusters trade the same rows back and forth.  With no row left, the cluster stays empty and
+    keeps its centre.
     """
-    empty = np.flatnonzero(wtotal == 0)
-    d2 = np.empty(X.shape[0])
-    kern.own_sq_dist(X, centers, labels, d2, chunk_size(X.shape[0]))
-    m = min(X.shape[0], 4 * empty.size + 64)
-    cand = np.argpartition(-d2, m - 1)[:m] if m < X.shape[0] else np.arange(X.shape[0])
+    empty = np.flatnonzero(wtotal <= 0)
+    n = X.shape[0]
+    d2 = np.empty(n)
+    kern.own_sq_dist(X, centers, labels, d2, chunk_size(n))
+    m = min(n, 4 * empty.size + 64)
+    cand = np.argpartition(-d2, m - 1)[:m] if m < n else np.arange(n)
     cand = cand[np.lexsort((cand, -d2[cand]))]
+    eps = 64 * np.finfo(X.dtype).eps
     pos = 0
     for j in empty:
         while pos < cand.size:
@@ -232,8 +237,10 @@ def _relocate_empty(X, w, labels, centers, total, wtotal) -> None:
             pos += 1
             donor = labels[p]
             wp = float(w[p])
+            xp = X[p].astype(np.float64)
+            if d2[p] <= eps * eps * max(float(xp @ xp), np.finfo(np.float64).tiny):
+                return  # every remaining row is at least as close to its centre
             if wp > 0 and wtotal[donor] - wp > 0:
-                xp = X[p].astype(np.float64)
                 total[donor] -= wp * xp
                 wtotal[donor] -= wp
                 total[j] = wp * xp
@@ -300,79 +307,87 @@ def _check_init(init):
 # the iteration
 
 
-def _pick_algorithm(algorithm: str, n: int, d: int, k: int, itemsize: int) -> str:
+def _pick_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
     if algorithm != "auto":
         return algorithm
     if k == 1:
         return "lloyd"
-    if d >= _ELKAN_MIN_DIM and n * k * itemsize <= _ELKAN_MAX_BYTES:
+    if d >= _ELKAN_MIN_DIM and n * k * 8 <= _ELKAN_MAX_BYTES:
         return "elkan"
     return "hamerly"
+
+
+_KINDS = {"lloyd": kern.LLOYD, "hamerly": kern.HAMERLY, "elkan": kern.ELKAN}
 
 
 class _Engine:
     """State of one k-means run: centres, labels, the algorithm's bounds and chunk buffers.
 
     All per-iteration bookkeeping (chunk reduction, means, centre geometry) runs in small serial
-    kernels, so an iteration on a small data set costs tens of microseconds of Python.
+    kernels, so an iteration on a small data set costs microseconds of Python.
     """
 
     def __init__(self, X, w, centers, algorithm: str, max_iter: int):
         self.X, self.w = X, w
         n, d = X.shape
         k = centers.shape[0]
-        self.k = k
         self.chunk = chunk_size(n)
         self.centers = np.array(centers, dtype=X.dtype, order="C", copy=True)
-        self.algorithm = _pick_algorithm(algorithm, n, d, k, X.dtype.itemsize)
+        self.algorithm = _pick_algorithm(algorithm, n, d, k)
+        self.kind = _KINDS[self.algorithm]
+        self.driver = kern.iterate_par if _parallel(n, k, d) else kern.iterate_ser
         self.labels = np.zeros(n, dtype=np.int32)
         nc = (n + self.chunk - 1) // self.chunk
         self.sums = np.empty((nc, k, d))
         self.wsums = np.empty((nc, k))
-        self.total = np.empty((k, d))
-        self.wtotal = np.empty(k)
+        self.total = np.zeros((k, d))
+        self.wtotal = np.zeros(k)
         self.changed = np.empty(nc, dtype=np.int64)
         self.move = np.zeros(k)
+        self.other_move = np.zeros(k)
         self.CT = np.empty((d, k))
         self.half_cc = np.empty((k, k))
         self.half_sep = np.empty(k)
         self.n_updates = 0
-        if self.algorithm == "hamerly":
-            self.upper = np.full(n, np.inf)
-            self.lower = np.zeros(n)
-        elif self.algorithm == "elkan":
-            self.upper = np.full(n, np.inf)
-            self.lower = np.zeros((n, k), dtype=X.dtype)
-            self.stamp = np.zeros(n, dtype=np.int64)
-            self.cum_move = np.zeros((max_iter + 2, k))
+        self.full = True  # the next pass must rebuild the sums from every row
+        self.w_eps = 1e-9 * float(w.sum(dtype=np.float64))
+        bounded = self.algorithm != "lloyd"
+        self.upper = np.full(n if bounded else 0, np.inf)
+        self.lower1 = np.zeros(n if self.algorithm == "hamerly" else 0)
+        elkan = self.algorithm == "elkan"
+        self.lower2 = np.zeros((n, k) if elkan else (0, 0))
+        self.stamp = np.zeros(n if elkan else 0, dtype=np.int64)
+        self.cum_move = np.zeros((max_iter + 2, k) if elkan else (1, k))
 
     def _pass(self) -> int:
         """E-step against the current centres, with the chunk sums for the M-step."""
-        X, w, C = self.X, self.w, self.centers
-        kern.center_geometry(C, self.CT, self.half_cc, self.half_sep)
-        if self.algorithm == "lloyd":
-            kern.lloyd_pass(X, w, self.CT, self.labels, self.sums, self.wsums, self.changed,
-                            self.chunk)
-        elif self.algorithm == "hamerly":
-            kern.hamerly_pass(X, w, C, self.CT, self.half_sep, self.move, self.labels,
-                              self.upper, self.lower, self.sums, self.wsums, self.changed,
-                              self.chunk)
-        else:
-            kern.elkan_pass(X, w, C, self.half_cc, self.half_sep, self.cum_move, self.stamp,
-                            self.n_updates, self.labels, self.upper, self.lower,
-                            self.sums, self.wsums, self.changed, self.chunk)
+        kern.center_geometry(self.centers, self.move, self.CT, self.half_cc, self.half_sep,
+                             self.other_move)
+        self.driver(self.kind, self.full, self.X, self.w, self.centers, self.CT, self.half_cc,
+                    self.half_sep, self.move, self.other_move, self.cum_move, self.n_updates,
+                    self.labels, self.upper, self.lower1, self.lower2, self.stamp, self.sums,
+                    self.wsums, self.changed, self.chunk)
         return int(self.changed.sum())
 
     def iterate(self) -> tuple[int, float]:
         """One E-step and M-step; returns (labels changed, squared centre shift)."""
         n_changed = self._pass()
+        full = self.full or self.kind == kern.LLOYD
         old = self.centers
-        if kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal):
+        self.full = False
+        n_empty = kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal, full)
+        if not full and self.wtotal.min() <= self.w_eps:
+            # updated sums drift by rounding, so a cluster that has just lost its last rows
+            # shows a tiny weight instead of zero: rebuild its sums exactly from the labels
+            kern.accumulate_pass(self.X, self.w, self.labels, self.sums, self.wsums, self.chunk)
+            n_empty = kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal, True)
+        if n_empty:
             _relocate_empty(self.X, self.w, self.labels, old, self.total, self.wtotal)
+            self.full = True  # the labels do not show the relocation: rebuild the sums next
         new = np.empty_like(old)
         shift_sq = kern.finish_m_step(self.total, self.wtotal, old, new, self.move)
         self.n_updates += 1
-        if self.algorithm == "elkan":
+        if self.kind == kern.ELKAN:
             self.cum_move[self.n_updates] = self.cum_move[self.n_updates - 1] + self.move
         self.centers = new
         return n_changed, shift_sq
@@ -382,9 +397,21 @@ class _Engine:
         self._pass()
 
     def inertia(self) -> float:
-        partial = np.empty(self.sums.shape[0])
-        kern.inertia_pass(self.X, self.w, self.centers, self.labels, partial, self.chunk)
-        return float(partial.sum())
+        return _inertia(self.X, self.w, self.centers, self.labels)
+
+
+def _parallel(n: int, k: int, d: int) -> bool:
+    """Whether a pass is worth a parallel launch (about 0.1 ms) rather than the calling thread."""
+    return n * k * d >= 1 << 21
+
+
+def _inertia(X, w, C, labels) -> float:
+    n = X.shape[0]
+    chunk = chunk_size(n)
+    partial = np.empty((n + chunk - 1) // chunk)
+    driver = kern.inertia_par if _parallel(n, C.shape[0], X.shape[1]) else kern.inertia_ser
+    driver(X, w, C, labels, partial, chunk)
+    return float(partial.sum())
 
 
 def _run(X, w, centers, max_iter, tol_abs, algorithm, with_inertia) -> Iterator[tuple]:
@@ -548,9 +575,9 @@ class MiniBatchKMeans(_BaseKMeans):
             if best is None or inertia < best[0]:
                 best = (inertia, C0)
         C = np.array(best[1], dtype=X.dtype)
+        CT = np.ascontiguousarray(C.T, dtype=np.float64)
         counts = np.zeros(k)
         batch = min(batch, n)
-        labels_buf = np.empty(batch, dtype=np.int32)
         alpha = min(1.0, max(2.0 * batch / (n + 1), 0.02))
         ewa = None
         ewa_min = np.inf
@@ -559,8 +586,8 @@ class MiniBatchKMeans(_BaseKMeans):
         for step in range(1, total_steps + 1):
             idx = rng.integers(0, n, size=batch)
             old = C.copy()
-            batch_inertia = kern.minibatch_step(X, w, idx, C, counts, labels_buf)
-            batch_inertia /= max(float(w[idx].sum(dtype=np.float64)), 1e-300)
+            batch_inertia, batch_weight = kern.minibatch_step(X, w, idx, C, CT, counts)
+            batch_inertia /= max(batch_weight, 1e-300)
             ewa = batch_inertia if ewa is None else ewa * (1 - alpha) + batch_inertia * alpha
             shift_sq = float(((C.astype(np.float64) - old) ** 2).sum())
             if ewa < ewa_min:
@@ -602,7 +629,14 @@ def warm_up() -> None:
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):
         X = rng.normal(size=(64, 3)).astype(dtype)
+        w = np.ones(64, dtype=dtype)
         for algorithm in ("lloyd", "hamerly", "elkan"):
-            KMeans(3, algorithm=algorithm, random_state=0, max_iter=3).fit(X)
+            for driver in (kern.iterate_par, kern.iterate_ser):
+                eng = _Engine(X, w, X[:3], algorithm, 3)
+                eng.driver = driver
+                eng.iterate()
+        for driver in (kern.inertia_par, kern.inertia_ser):
+            driver(X, w, X[:3], np.zeros(64, dtype=np.int32), np.empty(1), 64)
+        KMeans(3, random_state=0, max_iter=3).fit(X)
         MiniBatchKMeans(3, batch_size=16, random_state=0, max_iter=1).fit(X)
         update(X, np.zeros(64, dtype=np.int32), 2)
