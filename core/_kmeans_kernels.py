@@ -84,96 +84,166 @@ def _add_row(X, w, i, a, sign, sums, wsums):
 
 
 @njit(inline="always", cache=True)
-def _record(X, w, i, old, new, full, sums, wsums):
-    """Book row i into the chunk sums: all of it (``full``), or only its move old -> new."""
-    if full:
-        _add_row(X, w, i, new, 1.0, sums, wsums)
-    elif old != new:
-        _add_row(X, w, i, old, -1.0, sums, wsums)
-        _add_row(X, w, i, new, 1.0, sums, wsums)
+def _move_row(X, w, i, old, new, sums, wsums):
+    """Book row i's move from cluster ``old`` to ``new`` into change-only sums."""
+    _add_row(X, w, i, old, -1.0, sums, wsums)
+    _add_row(X, w, i, new, 1.0, sums, wsums)
+
+
+@njit(cache=True)
+def _add_rows(X, w, labels, sums, wsums, start, stop):
+    for i in range(start, stop):
+        _add_row(X, w, i, labels[i], 1.0, sums, wsums)
 
 
 # ---------------------------------------------------------------------------------------------
 # one k-means iteration (E-step fused with the M-step's partial sums)
 
 
+@njit(cache=True)
+def _lloyd_rows(X, w, CT, labels, sums, wsums, start, stop):
+    """Lloyd: every distance of every row; the sums are always rebuilt from every row."""
+    dist = np.empty(CT.shape[1])
+    n_changed = 0
+    for i in range(start, stop):
+        _all_sqdist(X, i, CT, dist)
+        a, _ = _argmin(dist)
+        if a != labels[i]:
+            n_changed += 1
+            labels[i] = a
+        _add_row(X, w, i, a, 1.0, sums, wsums)
+    return n_changed
+
+
 @njit(cache=True, fastmath=_FAST)
+def _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper, lower,
+                  sums, wsums, start, stop):
+    """Hamerly: ``upper``/``lower`` bound the distance to the own / every other centre.
+
+    A first tight loop only moves the bounds and lists the rows they cannot settle; the second
+    loop does the distance work for those few.  (Written as one loop, LLVM speculated the
+    distance computation for every row and the pass ran four times slower.)  Ties are
+    re-examined (>=), so exact ties are broken like Lloyd's, by the lowest index.
+    """
+    k = C.shape[0]
+    todo = np.empty(stop - start, dtype=np.int64)
+    n_todo = 0
+    for i in range(start, stop):
+        a = labels[i]
+        u = upper[i] + move[a]
+        lo = lower[i] - other_move[a]
+        upper[i] = u
+        lower[i] = lo
+        todo[n_todo] = i
+        n_todo += u >= (half_sep[a] if half_sep[a] > lo else lo)
+    dist = np.empty(k)
+    n_changed = 0
+    for r in range(n_todo):
+        i = todo[r]
+        old = labels[i]
+        lo = lower[i]
+        bound = half_sep[old] if half_sep[old] > lo else lo
+        u = np.sqrt(_sqdist(X, i, C, old))
+        upper[i] = u
+        if u < bound:
+            continue
+        _all_sqdist(X, i, CT, dist)
+        d1 = np.inf
+        d2 = np.inf
+        a = old
+        for j in range(k):
+            if dist[j] < d1:
+                d2 = d1
+                d1 = dist[j]
+                a = j
+            elif dist[j] < d2:
+                d2 = dist[j]
+        upper[i] = np.sqrt(d1)
+        lower[i] = np.sqrt(d2)
+        if a != old:
+            n_changed += 1
+            labels[i] = a
+            if not full:
+                _move_row(X, w, i, old, a, sums, wsums)
+    if full:
+        _add_rows(X, w, labels, sums, wsums, start, stop)
+    return n_changed
+
+
+@njit(cache=True, fastmath=_FAST)
+def _elkan_rows(full, X, w, C, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
+                stamp, sums, wsums, start, stop):
+    """Elkan: a lower bound per row and centre, brought up to date lazily.
+
+    ``cum_move[t, j]`` is the total distance centre j moved in the first t updates and
+    ``stamp[i]`` the update count at which row i's bounds were last made current, so a row that
+    its upper bound settles costs O(1) instead of O(k).  Same two-loop shape as Hamerly.
+    """
+    k = C.shape[0]
+    todo = np.empty(stop - start, dtype=np.int64)
+    n_todo = 0
+    for i in range(start, stop):
+        a = labels[i]
+        u = upper[i] + move[a]
+        upper[i] = u
+        todo[n_todo] = i
+        n_todo += u >= half_sep[a]
+    n_changed = 0
+    for r in range(n_todo):
+        i = todo[r]
+        old = labels[i]
+        a = old
+        u = upper[i]
+        t0 = stamp[i]
+        for j in range(k):
+            lb = lower[i, j] - (cum_move[it, j] - cum_move[t0, j])
+            lower[i, j] = lb if lb > 0.0 else 0.0
+        stamp[i] = it
+        tight = False
+        for j in range(k):
+            if j == a or u < lower[i, j] or u < half_cc[a, j]:
+                continue
+            if not tight:
+                u = np.sqrt(_sqdist(X, i, C, a))
+                lower[i, a] = u
+                tight = True
+                if u < lower[i, j] or u < half_cc[a, j]:
+                    continue
+            dj = np.sqrt(_sqdist(X, i, C, j))
+            lower[i, j] = dj
+            if dj < u or (dj == u and j < a):
+                u = dj
+                a = j
+        upper[i] = u
+        if a != old:
+            n_changed += 1
+            labels[i] = a
+            if not full:
+                _move_row(X, w, i, old, a, sums, wsums)
+    if full:
+        _add_rows(X, w, labels, sums, wsums, start, stop)
+    return n_changed
+
+
+@njit(cache=True)
 def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
                    labels, upper, lower1, lower2, stamp, sums, wsums, start, stop):
     """One chunk of rows: new labels, and their weighted sums into ``sums``/``wsums``.
 
-    ``kind`` is LLOYD (every distance), HAMERLY (``upper``/``lower1``: one bound pair per row) or
-    ELKAN (``upper``/``lower2``: a lower bound per row and centre, updated lazily through
-    ``cum_move``/``stamp``).  With ``full`` the sums are of every row; otherwise they are the
-    change since the last pass (rows that moved are subtracted from their old cluster), which
-    spares reading the coordinates of rows whose bounds show they cannot move.
-    Returns how many labels changed.
+    ``kind`` is LLOYD, HAMERLY (bounds ``upper``/``lower1``) or ELKAN (``upper``/``lower2``).
+    With ``full`` the sums are of every row; otherwise they are the change since the last pass
+    (a row that moved is subtracted from its old cluster), which spares reading the coordinates
+    of rows whose bounds show they cannot move.  Returns how many labels changed.
     """
-    k = C.shape[0]
     sums[:] = 0.0
     wsums[:] = 0.0
-    dist = np.empty(k)
-    n_changed = 0
-    for i in range(start, stop):
-        old = labels[i]
-        a = old
-        if kind == LLOYD:
-            _all_sqdist(X, i, CT, dist)
-            a, _ = _argmin(dist)
-        elif kind == HAMERLY:
-            # bounds after the last centre movement; ties are re-examined (>=), so that exact
-            # ties are broken like Lloyd's, by the lowest centre index
-            u = upper[i] + move[a]
-            lo = lower1[i] - other_move[a]
-            bound = half_sep[a] if half_sep[a] > lo else lo
-            if u >= bound:
-                u = np.sqrt(_sqdist(X, i, C, a))
-                if u >= bound:
-                    _all_sqdist(X, i, CT, dist)
-                    d1 = np.inf
-                    d2 = np.inf
-                    for j in range(k):
-                        if dist[j] < d1:
-                            d2 = d1
-                            d1 = dist[j]
-                            a = j
-                        elif dist[j] < d2:
-                            d2 = dist[j]
-                    u = np.sqrt(d1)
-                    lo = np.sqrt(d2)
-            upper[i] = u
-            lower1[i] = lo
-        else:
-            u = upper[i]
-            if u != np.inf:
-                u += move[a]
-            if u >= half_sep[a]:
-                t0 = stamp[i]
-                for j in range(k):
-                    lb = lower2[i, j] - (cum_move[it, j] - cum_move[t0, j])
-                    lower2[i, j] = lb if lb > 0.0 else 0.0
-                stamp[i] = it
-                tight = False
-                for j in range(k):
-                    if j == a or u < lower2[i, j] or u < half_cc[a, j]:
-                        continue
-                    if not tight:
-                        u = np.sqrt(_sqdist(X, i, C, a))
-                        lower2[i, a] = u
-                        tight = True
-                        if u < lower2[i, j] or u < half_cc[a, j]:
-                            continue
-                    dj = np.sqrt(_sqdist(X, i, C, j))
-                    lower2[i, j] = dj
-                    if dj < u or (dj == u and j < a):
-                        u = dj
-                        a = j
-            upper[i] = u
-        if a != old:
-            n_changed += 1
-            labels[i] = a
-        _record(X, w, i, old, a, full or kind == LLOYD, sums, wsums)
-    return n_changed
+    if kind == LLOYD:
+        return _lloyd_rows(X, w, CT, labels, sums, wsums, start, stop)
+    if kind == HAMERLY:
+        return _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper,
+                             lower1, sums, wsums, start, stop)
+    return _elkan_rows(full, X, w, C, half_cc, half_sep, move, cum_move, it, labels, upper,
+                       lower2, stamp, sums, wsums, start, stop)
 
 
 @njit(parallel=True, cache=True)
