@@ -46,18 +46,48 @@ def _sqdist(X, i, C, j):
     return s
 
 
-@njit(inline="always", cache=True)
-def _all_sqdist(X, i, CT, dist):
+@njit(inline="always", fastmath=_FAST, cache=True)
+def _all_sqdist(X, i, C, CT, dist):
     """Squared distances from row i to every centre; ``CT`` is the (d, k) float64 transpose.
 
-    The inner loop runs over centres, so it vectorises without re-association.
+    For few features the inner loop runs over centres (it vectorises without re-association);
+    for many, over features, one centre at a time.
     """
     k = CT.shape[1]
+    d = X.shape[1]
+    if d >= 8:
+        # four centres per sweep over the row: each x value is loaded once for four
+        # accumulators (measured 1.75x faster than one centre at a time at d=64)
+        j = 0
+        while j + 4 <= k:
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            for t in range(d):
+                x = np.float64(X[i, t])
+                d0 = x - np.float64(C[j, t])
+                d1 = x - np.float64(C[j + 1, t])
+                d2 = x - np.float64(C[j + 2, t])
+                d3 = x - np.float64(C[j + 3, t])
+                s0 += d0 * d0
+                s1 += d1 * d1
+                s2 += d2 * d2
+                s3 += d3 * d3
+            dist[j] = s0
+            dist[j + 1] = s1
+            dist[j + 2] = s2
+            dist[j + 3] = s3
+            j += 4
+        while j < k:
+            dist[j] = _sqdist(X, i, C, j)
+            j += 1
+        return
     x0 = np.float64(X[i, 0])
     for j in range(k):
         diff = x0 - CT[0, j]
         dist[j] = diff * diff
-    for t in range(1, X.shape[1]):
+    for t in range(1, d):
         xt = np.float64(X[i, t])
         for j in range(k):
             diff = xt - CT[t, j]
@@ -100,13 +130,13 @@ def _add_rows(X, w, labels, sums, wsums, start, stop):
 # one k-means iteration (E-step fused with the M-step's partial sums)
 
 
-@njit(cache=True)
-def _lloyd_rows(X, w, CT, labels, sums, wsums, start, stop):
+@njit(cache=True, fastmath=_FAST)
+def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
     """Lloyd: every distance of every row; the sums are always rebuilt from every row."""
     dist = np.empty(CT.shape[1])
     n_changed = 0
     for i in range(start, stop):
-        _all_sqdist(X, i, CT, dist)
+        _all_sqdist(X, i, C, CT, dist)
         a, _ = _argmin(dist)
         if a != labels[i]:
             n_changed += 1
@@ -147,7 +177,7 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper, 
         upper[i] = u
         if u < bound:
             continue
-        _all_sqdist(X, i, CT, dist)
+        _all_sqdist(X, i, C, CT, dist)
         d1 = np.inf
         d2 = np.inf
         a = old
@@ -170,8 +200,35 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper, 
     return n_changed
 
 
+@njit(inline="always", fastmath=_FAST, cache=True)
+def _elkan_tighten(X, C, half_cc, cum_move, it, lower, stamp, i, a, u):
+    """Elkan's test for one row whose upper bound ``u`` did not settle it; returns (label, u)."""
+    k = C.shape[0]
+    t0 = stamp[i]
+    for j in range(k):
+        lb = lower[i, j] - (cum_move[it, j] - cum_move[t0, j])
+        lower[i, j] = lb if lb > 0.0 else 0.0
+    stamp[i] = it
+    tight = False
+    for j in range(k):
+        if j == a or u < lower[i, j] or u < half_cc[a, j]:
+            continue
+        if not tight:
+            u = np.sqrt(_sqdist(X, i, C, a))
+            lower[i, a] = u
+            tight = True
+            if u < lower[i, j] or u < half_cc[a, j]:
+                continue
+        dj = np.sqrt(_sqdist(X, i, C, j))
+        lower[i, j] = dj
+        if dj < u or (dj == u and j < a):
+            u = dj
+            a = j
+    return a, u
+
+
 @njit(cache=True, fastmath=_FAST)
-def _elkan_rows(full, X, w, C, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
+def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
                 stamp, sums, wsums, start, stop):
     """Elkan: a lower bound per row and centre, brought up to date lazily.
 
@@ -188,32 +245,22 @@ def _elkan_rows(full, X, w, C, half_cc, half_sep, move, cum_move, it, labels, up
         upper[i] = u
         todo[n_todo] = i
         n_todo += u >= half_sep[a]
+    dist = np.empty(k)
     n_changed = 0
     for r in range(n_todo):
         i = todo[r]
         old = labels[i]
         a = old
         u = upper[i]
-        t0 = stamp[i]
-        for j in range(k):
-            lb = lower[i, j] - (cum_move[it, j] - cum_move[t0, j])
-            lower[i, j] = lb if lb > 0.0 else 0.0
-        stamp[i] = it
-        tight = False
-        for j in range(k):
-            if j == a or u < lower[i, j] or u < half_cc[a, j]:
-                continue
-            if not tight:
-                u = np.sqrt(_sqdist(X, i, C, a))
-                lower[i, a] = u
-                tight = True
-                if u < lower[i, j] or u < half_cc[a, j]:
-                    continue
-            dj = np.sqrt(_sqdist(X, i, C, j))
-            lower[i, j] = dj
-            if dj < u or (dj == u and j < a):
-                u = dj
-                a = j
+        if u == np.inf:  # never bounded yet (first pass): every distance, in one sweep
+            _all_sqdist(X, i, C, CT, dist)
+            for j in range(k):
+                lower[i, j] = np.sqrt(dist[j])
+            a, u = _argmin(dist)
+            u = np.sqrt(u)
+            stamp[i] = it
+        else:
+            a, u = _elkan_tighten(X, C, half_cc, cum_move, it, lower, stamp, i, a, u)
         upper[i] = u
         if a != old:
             n_changed += 1
@@ -238,11 +285,11 @@ def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
     sums[:] = 0.0
     wsums[:] = 0.0
     if kind == LLOYD:
-        return _lloyd_rows(X, w, CT, labels, sums, wsums, start, stop)
+        return _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop)
     if kind == HAMERLY:
         return _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper,
                              lower1, sums, wsums, start, stop)
-    return _elkan_rows(full, X, w, C, half_cc, half_sep, move, cum_move, it, labels, upper,
+    return _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper,
                        lower2, stamp, sums, wsums, start, stop)
 
 
@@ -393,15 +440,15 @@ def accumulate_pass(X, w, labels, sums, wsums, chunk):
             _add_row(X, w, i, labels[i], 1.0, s, ws)
 
 
-@njit(parallel=True, cache=True)
-def assign_pass(X, CT, labels, sq_dist, chunk):
+@njit(parallel=True, fastmath=_FAST, cache=True)
+def assign_pass(X, C, CT, labels, sq_dist, chunk):
     """Nearest centre and squared distance to it for every row (no sums)."""
     n = X.shape[0]
     k = CT.shape[1]
     for c in prange((n + chunk - 1) // chunk):
         dist = np.empty(k)
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            _all_sqdist(X, i, CT, dist)
+            _all_sqdist(X, i, C, CT, dist)
             labels[i], sq_dist[i] = _argmin(dist)
 
 
@@ -414,35 +461,31 @@ def own_sq_dist(X, C, labels, out, chunk):
             out[i] = _sqdist(X, i, C, labels[i])
 
 
+@njit(cache=True)
+def _column_sums(X, shift, power, start, stop, out):
+    """out[t] = sum over rows of (X[i, t] - shift[t]) ** power, power 1 or 2."""
+    for i in range(start, stop):
+        for t in range(X.shape[1]):
+            diff = X[i, t] - shift[t]
+            out[t] += diff if power == 1 else diff * diff
+
+
 @njit(parallel=True, cache=True)
-def column_variance(X, chunk):
-    """Per-feature variance (two passes, per-chunk partial sums, sequential reduction)."""
-    n, d = X.shape
-    n_chunks = (n + chunk - 1) // chunk
-    part = np.zeros((n_chunks, d))
-    for c in prange(n_chunks):
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            for t in range(d):
-                part[c, t] += X[i, t]
-    mean = np.zeros(d)
-    for c in range(n_chunks):
-        for t in range(d):
-            mean[t] += part[c, t]
-    for t in range(d):
-        mean[t] /= n
-    part2 = np.zeros((n_chunks, d))
-    for c in prange(n_chunks):
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            for t in range(d):
-                diff = X[i, t] - mean[t]
-                part2[c, t] += diff * diff
-    var = np.zeros(d)
-    for c in range(n_chunks):
-        for t in range(d):
-            var[t] += part2[c, t]
-    for t in range(d):
-        var[t] /= n
-    return var
+def column_sums_par(X, shift, power, part, chunk):
+    """Per-chunk column sums of (X - shift) ** power into ``part`` (n_chunks, d)."""
+    n = X.shape[0]
+    for c in prange(part.shape[0]):
+        part[c] = 0.0
+        _column_sums(X, shift, power, c * chunk, min(n, (c + 1) * chunk), part[c])
+
+
+@njit(cache=True)
+def column_sums_ser(X, shift, power, part, chunk):
+    """Serial driver of the column sums."""
+    n = X.shape[0]
+    for c in range(part.shape[0]):
+        part[c] = 0.0
+        _column_sums(X, shift, power, c * chunk, min(n, (c + 1) * chunk), part[c])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,7 +521,7 @@ def update_closest(X, row, closest, chunk):
                 closest[i] = dist
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def minibatch_step(X, w, idx, C, CT, counts):
     """One mini-batch update (serial: a batch is small and the result must not depend on threads).
 
@@ -495,7 +538,7 @@ def minibatch_step(X, w, idx, C, CT, counts):
     wbatch = 0.0
     for r in range(idx.shape[0]):
         i = idx[r]
-        _all_sqdist(X, i, CT, dist)
+        _all_sqdist(X, i, C, CT, dist)
         best, best_d = _argmin(dist)
         wi = np.float64(w[i])
         inertia += wi * best_d

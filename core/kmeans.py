@@ -131,7 +131,14 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
     """scikit-learn's tolerance: ``tol`` times the mean variance of the features."""
     if tol == 0:
         return 0.0
-    return float(np.mean(kern.column_variance(X, chunk_size(X.shape[0])))) * tol
+    n, d = X.shape
+    chunk = chunk_size(n)
+    part = np.empty(((n + chunk - 1) // chunk, d))
+    driver = kern.column_sums_par if _parallel(n, 1, d) else kern.column_sums_ser
+    driver(X, np.zeros(d), 1, part, chunk)
+    mean = part.sum(axis=0) / n
+    driver(X, mean, 2, part, chunk)
+    return float(np.mean(part.sum(axis=0) / n)) * tol
 
 
 def _check_centers(centers, n_clusters: int | None, d: int, dtype, name: str) -> np.ndarray:
@@ -170,7 +177,7 @@ def assign(X, centers) -> tuple[np.ndarray, np.ndarray]:
     C = _check_centers(centers, None, X.shape[1], X.dtype, "centers")
     labels = np.empty(X.shape[0], dtype=np.int32)
     sq_dist = np.empty(X.shape[0], dtype=np.float64)
-    kern.assign_pass(X, np.ascontiguousarray(C.T, dtype=np.float64), labels, sq_dist,
+    kern.assign_pass(X, C, np.ascontiguousarray(C.T, dtype=np.float64), labels, sq_dist,
                      chunk_size(X.shape[0]))
     return labels, sq_dist
 
@@ -637,6 +644,8 @@ def warm_up() -> None:
                 eng.iterate()
         for driver in (kern.inertia_par, kern.inertia_ser):
             driver(X, w, X[:3], np.zeros(64, dtype=np.int32), np.empty(1), 64)
+        for driver in (kern.column_sums_par, kern.column_sums_ser):
+            driver(X, np.zeros(3), 1, np.empty((1, 3)), 64)
         KMeans(3, random_state=0, max_iter=3).fit(X)
         MiniBatchKMeans(3, batch_size=16, random_state=0, max_iter=1).fit(X)
         update(X, np.zeros(64, dtype=np.int32), 2)
