@@ -201,26 +201,32 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper, 
 
 
 @njit(inline="always", fastmath=_FAST, cache=True)
-def _elkan_tighten(X, C, half_cc, cum_move, it, lower, stamp, i, a, u):
-    """Elkan's test for one row whose upper bound ``u`` did not settle it; returns (label, u)."""
+def _elkan_tighten(X, C, half_cc, cum_move, it, lower, i, a, u):
+    """Elkan's test for one row whose upper bound ``u`` did not settle it; returns (label, u).
+
+    ``lower[i, j]`` holds the lower bound to centre j *plus* ``cum_move[t, j]`` of the update t
+    at which it was computed, so the current bound is ``lower[i, j] - cum_move[it, j]`` with no
+    per-iteration write.  The bound is lowered by a relative 1e-12 so that the rounding of that
+    difference can never make it exceed the true distance (an exact tie must still be examined).
+    """
     k = C.shape[0]
-    t0 = stamp[i]
-    for j in range(k):
-        lb = lower[i, j] - (cum_move[it, j] - cum_move[t0, j])
-        lower[i, j] = lb if lb > 0.0 else 0.0
-    stamp[i] = it
+    cm = cum_move[it]
     tight = False
     for j in range(k):
-        if j == a or u < lower[i, j] or u < half_cc[a, j]:
+        if j == a:
+            continue
+        stored = lower[i, j]
+        lb = stored - cm[j] - 1e-12 * abs(stored)
+        if u < lb or u < half_cc[a, j]:
             continue
         if not tight:
             u = np.sqrt(_sqdist(X, i, C, a))
-            lower[i, a] = u
+            lower[i, a] = u + cm[a]
             tight = True
-            if u < lower[i, j] or u < half_cc[a, j]:
+            if u < lb or u < half_cc[a, j]:
                 continue
         dj = np.sqrt(_sqdist(X, i, C, j))
-        lower[i, j] = dj
+        lower[i, j] = dj + cm[j]
         if dj < u or (dj == u and j < a):
             u = dj
             a = j
@@ -229,12 +235,12 @@ def _elkan_tighten(X, C, half_cc, cum_move, it, lower, stamp, i, a, u):
 
 @njit(cache=True, fastmath=_FAST)
 def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
-                stamp, sums, wsums, start, stop):
-    """Elkan: a lower bound per row and centre, brought up to date lazily.
+                sums, wsums, start, stop):
+    """Elkan: a lower bound per row and centre, never rewritten just because centres moved.
 
-    ``cum_move[t, j]`` is the total distance centre j moved in the first t updates and
-    ``stamp[i]`` the update count at which row i's bounds were last made current, so a row that
-    its upper bound settles costs O(1) instead of O(k).  Same two-loop shape as Hamerly.
+    ``cum_move[t, j]`` is the total distance centre j moved in the first t updates (see
+    :func:`_elkan_tighten`), so a row that its upper bound settles costs O(1), not O(k).  Same
+    two-loop shape as Hamerly.
     """
     k = C.shape[0]
     todo = np.empty(stop - start, dtype=np.int64)
@@ -255,12 +261,11 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
         if u == np.inf:  # never bounded yet (first pass): every distance, in one sweep
             _all_sqdist(X, i, C, CT, dist)
             for j in range(k):
-                lower[i, j] = np.sqrt(dist[j])
+                lower[i, j] = np.sqrt(dist[j]) + cum_move[it, j]
             a, u = _argmin(dist)
             u = np.sqrt(u)
-            stamp[i] = it
         else:
-            a, u = _elkan_tighten(X, C, half_cc, cum_move, it, lower, stamp, i, a, u)
+            a, u = _elkan_tighten(X, C, half_cc, cum_move, it, lower, i, a, u)
         upper[i] = u
         if a != old:
             n_changed += 1
@@ -274,7 +279,7 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
 
 @njit(cache=True)
 def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
-                   labels, upper, lower1, lower2, stamp, sums, wsums, start, stop):
+                   labels, upper, lower1, lower2, sums, wsums, start, stop):
     """One chunk of rows: new labels, and their weighted sums into ``sums``/``wsums``.
 
     ``kind`` is LLOYD, HAMERLY (bounds ``upper``/``lower1``) or ELKAN (``upper``/``lower2``).
@@ -290,28 +295,28 @@ def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
         return _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper,
                              lower1, sums, wsums, start, stop)
     return _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper,
-                       lower2, stamp, sums, wsums, start, stop)
+                       lower2, sums, wsums, start, stop)
 
 
 @njit(parallel=True, cache=True)
 def iterate_par(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
-                labels, upper, lower1, lower2, stamp, sums, wsums, changed, chunk):
+                labels, upper, lower1, lower2, sums, wsums, changed, chunk):
     """Parallel driver of :func:`_iterate_chunk` over all chunks."""
     n = X.shape[0]
     for c in prange(sums.shape[0]):
         changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
-                                    cum_move, it, labels, upper, lower1, lower2, stamp, sums[c],
+                                    cum_move, it, labels, upper, lower1, lower2, sums[c],
                                     wsums[c], c * chunk, min(n, (c + 1) * chunk))
 
 
 @njit(cache=True)
 def iterate_ser(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
-                labels, upper, lower1, lower2, stamp, sums, wsums, changed, chunk):
+                labels, upper, lower1, lower2, sums, wsums, changed, chunk):
     """Serial driver of :func:`_iterate_chunk`: the same chunks, in the calling thread."""
     n = X.shape[0]
     for c in range(sums.shape[0]):
         changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
-                                    cum_move, it, labels, upper, lower1, lower2, stamp, sums[c],
+                                    cum_move, it, labels, upper, lower1, lower2, sums[c],
                                     wsums[c], c * chunk, min(n, (c + 1) * chunk))
 
 

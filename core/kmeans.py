@@ -363,7 +363,6 @@ class _Engine:
         self.lower1 = np.zeros(n if self.algorithm == "hamerly" else 0)
         elkan = self.algorithm == "elkan"
         self.lower2 = np.zeros((n, k) if elkan else (0, 0))
-        self.stamp = np.zeros(n if elkan else 0, dtype=np.int64)
         self.cum_move = np.zeros((max_iter + 2, k) if elkan else (1, k))
 
     def _pass(self) -> int:
@@ -372,7 +371,7 @@ class _Engine:
                              self.other_move)
         self.driver(self.kind, self.full, self.X, self.w, self.centers, self.CT, self.half_cc,
                     self.half_sep, self.move, self.other_move, self.cum_move, self.n_updates,
-                    self.labels, self.upper, self.lower1, self.lower2, self.stamp, self.sums,
+                    self.labels, self.upper, self.lower1, self.lower2, self.sums,
                     self.wsums, self.changed, self.chunk)
         return int(self.changed.sum())
 
