@@ -13,8 +13,9 @@ centres Lloyd gives from the same start (they only skip distances that cannot ch
 * ``"hamerly"``: one upper and one lower bound per row; best in low dimensions.
 * ``"elkan"``: one lower bound per row and centre; best when d is large enough that a distance is
   expensive (k x n bounds in memory).
-* ``"auto"``: Hamerly for d <= 16 or when Elkan's bounds would not fit in ``_ELKAN_MAX_BYTES``,
-  Elkan otherwise (measured in benchmarks/bench_kmeans.py, see docs/PERFORMANCE.md).
+* ``"auto"``: Lloyd for k=1, Elkan from d=128 on (when its n x k bounds fit in
+  ``_ELKAN_MAX_BYTES``), Hamerly otherwise.  Measured here (docs/PERFORMANCE.md): with blocked
+  distance loops Hamerly beat Elkan at d=16, 32 and 64 (k=32-128); Elkan won at d=256.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from core import _kmeans_kernels as kern
 from core.errors import InputError
 
 _ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
-_ELKAN_MIN_DIM = 17
+_ELKAN_MIN_DIM = 128
 _ELKAN_MAX_BYTES = 1 << 30
 
 
@@ -132,12 +133,14 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
     if tol == 0:
         return 0.0
     n, d = X.shape
+    if not _parallel(n, 1, d):
+        return float(np.mean(np.var(X, axis=0, dtype=np.float64))) * tol
+    # numpy's var along axis 0 is slow for few columns (46 ms for 1M x 2) and single-threaded
     chunk = chunk_size(n)
     part = np.empty(((n + chunk - 1) // chunk, d))
-    driver = kern.column_sums_par if _parallel(n, 1, d) else kern.column_sums_ser
-    driver(X, np.zeros(d), 1, part, chunk)
+    kern.column_sums_par(X, np.zeros(d), 1, part, chunk)
     mean = part.sum(axis=0) / n
-    driver(X, mean, 2, part, chunk)
+    kern.column_sums_par(X, mean, 2, part, chunk)
     return float(np.mean(part.sum(axis=0) / n)) * tol
 
 
@@ -177,8 +180,7 @@ def assign(X, centers) -> tuple[np.ndarray, np.ndarray]:
     C = _check_centers(centers, None, X.shape[1], X.dtype, "centers")
     labels = np.empty(X.shape[0], dtype=np.int32)
     sq_dist = np.empty(X.shape[0], dtype=np.float64)
-    kern.assign_pass(X, C, np.ascontiguousarray(C.T, dtype=np.float64), labels, sq_dist,
-                     chunk_size(X.shape[0]))
+    kern.assign_pass(X, C, _transposed(C), labels, sq_dist, chunk_size(X.shape[0]))
     return labels, sq_dist
 
 
@@ -210,6 +212,13 @@ def update(X, labels, n_clusters: int, sample_weight=None, old_centers=None) -> 
     if (wtotal == 0).any():
         _relocate_empty(X, w, lab, ref, total, wtotal)
     return _means(total, wtotal, ref, X.dtype)
+
+
+def _transposed(C: np.ndarray) -> np.ndarray:
+    """The (d + 1, k) layout the distance kernels read: transposed centres, then norms."""
+    CT = np.empty((C.shape[1] + 1, C.shape[0]))
+    kern.transpose_centres(C, CT)
+    return CT
 
 
 def _means(total: np.ndarray, wtotal: np.ndarray, fallback: np.ndarray, dtype) -> np.ndarray:
@@ -352,7 +361,7 @@ class _Engine:
         self.changed = np.empty(nc, dtype=np.int64)
         self.move = np.zeros(k)
         self.other_move = np.zeros(k)
-        self.CT = np.empty((d, k))
+        self.CT = np.empty((d + 1, k))
         self.half_cc = np.empty((k, k))
         self.half_sep = np.empty(k)
         self.n_updates = 0
@@ -581,7 +590,7 @@ class MiniBatchKMeans(_BaseKMeans):
             if best is None or inertia < best[0]:
                 best = (inertia, C0)
         C = np.array(best[1], dtype=X.dtype)
-        CT = np.ascontiguousarray(C.T, dtype=np.float64)
+        CT = _transposed(C)
         counts = np.zeros(k)
         batch = min(batch, n)
         alpha = min(1.0, max(2.0 * batch / (n + 1), 0.02))
@@ -643,8 +652,7 @@ def warm_up() -> None:
                 eng.iterate()
         for driver in (kern.inertia_par, kern.inertia_ser):
             driver(X, w, X[:3], np.zeros(64, dtype=np.int32), np.empty(1), 64)
-        for driver in (kern.column_sums_par, kern.column_sums_ser):
-            driver(X, np.zeros(3), 1, np.empty((1, 3)), 64)
+        kern.column_sums_par(X, np.zeros(3), 1, np.empty((1, 3)), 64)
         KMeans(3, random_state=0, max_iter=3).fit(X)
         MiniBatchKMeans(3, batch_size=16, random_state=0, max_iter=1).fit(X)
         update(X, np.zeros(64, dtype=np.int32), 2)
