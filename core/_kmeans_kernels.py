@@ -114,13 +114,32 @@ def transpose_centres(C, CT):
 
 @njit(inline="always", cache=True)
 def _argmin(dist):
+    """Index and value of the smallest entry, ties to the lowest index.
+
+    Written with selects instead of branches: the running minimum changes unpredictably, and
+    the branch-free form measured twice as fast.
+    """
     best = 0
     best_d = dist[0]
     for j in range(1, dist.shape[0]):
-        if dist[j] < best_d:
-            best_d = dist[j]
-            best = j
+        v = dist[j]
+        best = j if v < best_d else best
+        best_d = min(best_d, v)
     return best, best_d
+
+
+@njit(inline="always", cache=True)
+def _argmin2(dist):
+    """Like :func:`_argmin`, plus the second-smallest value (equal to the smallest on a tie)."""
+    best = 0
+    d1 = np.inf
+    d2 = np.inf
+    for j in range(dist.shape[0]):
+        v = dist[j]
+        best = j if v < d1 else best
+        d2 = min(d2, max(d1, v))
+        d1 = min(d1, v)
+    return best, d1, d2
 
 
 @njit(inline="always", cache=True)
@@ -164,24 +183,33 @@ def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
 
 
 @njit(cache=True, fastmath=_FAST)
-def _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper, lower,
+def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
                   sums, wsums, start, stop):
-    """Hamerly: ``upper``/``lower`` bound the distance to the own / every other centre.
+    """Hamerly: one upper bound (own centre) and one lower bound (every other centre) per row.
 
-    A first tight loop only moves the bounds and lists the rows they cannot settle; the second
-    loop does the distance work for those few.  (Written as one loop, LLVM speculated the
-    distance computation for every row and the pass ran four times slower.)  Ties are
-    re-examined (>=), so exact ties are broken like Lloyd's, by the lowest index.
+    The bounds are stored relative to cumulative movements, so that moving them costs no
+    write: the current upper bound of a row in cluster a is ``upper[i] + cum_move[it, a]``
+    (its centre's movement since the bound was exact is added), the current lower bound
+    ``lower[i] - cum_other[it, a]`` (cum_other sums, per update, the largest movement of any
+    centre other than a).  A small relative margin keeps the rounding of those sums from ever
+    tightening a bound.
+
+    A first, read-only loop lists the rows the bounds cannot settle; the second loop does the
+    distance work for those few.  (Written as one loop, LLVM speculated the distance
+    computation for every row and the pass ran four times slower.)  Ties are re-examined
+    (>=), so exact ties are broken like Lloyd's, by the lowest index.
     """
     k = C.shape[0]
+    cu = cum_move[it]
+    co = cum_other[it]
     todo = np.empty(stop - start, dtype=np.int64)
     n_todo = 0
     for i in range(start, stop):
         a = labels[i]
-        u = upper[i] + move[a]
-        lo = lower[i] - other_move[a]
-        upper[i] = u
-        lower[i] = lo
+        su = upper[i]
+        sl = lower[i]
+        u = su + cu[a] + 1e-12 * (abs(su) + cu[a])
+        lo = sl - co[a] - 1e-12 * (abs(sl) + co[a])
         todo[n_todo] = i
         n_todo += u >= (half_sep[a] if half_sep[a] > lo else lo)
     dist = np.empty(k)
@@ -189,27 +217,18 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper, 
     for r in range(n_todo):
         i = todo[r]
         old = labels[i]
-        lo = lower[i]
-        bound = half_sep[old] if half_sep[old] > lo else lo
-        u = np.sqrt(_sqdist(X, i, C, old))
-        upper[i] = u
-        if u < bound:
-            continue
+        if upper[i] != np.inf:  # not the first pass: try the exact own distance first
+            sl = lower[i]
+            lo = sl - co[old] - 1e-12 * (abs(sl) + co[old])
+            bound = half_sep[old] if half_sep[old] > lo else lo
+            u = np.sqrt(_sqdist(X, i, C, old))
+            upper[i] = u - cu[old]
+            if u < bound:
+                continue
         _all_sqdist(X, i, C, CT, dist)
-        d1 = np.inf
-        d2 = np.inf
-        a = old
-        for j in range(k):
-            v = dist[j]
-            if v < d2:  # rarely true after the first few centres: predictable branch
-                if v < d1:
-                    d2 = d1
-                    d1 = v
-                    a = j
-                else:
-                    d2 = v
-        upper[i] = np.sqrt(d1)
-        lower[i] = np.sqrt(d2)
+        a, d1, d2 = _argmin2(dist)
+        upper[i] = np.sqrt(d1) - cu[a]
+        lower[i] = np.sqrt(d2) + co[a]
         if a != old:
             n_changed += 1
             labels[i] = a
@@ -298,7 +317,7 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
 
 
 @njit(cache=True)
-def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
+def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
                    labels, upper, lower1, lower2, sums, wsums, start, stop):
     """One chunk of rows: new labels, and their weighted sums into ``sums``/``wsums``.
 
@@ -312,30 +331,30 @@ def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
     if kind == LLOYD:
         return _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop)
     if kind == HAMERLY:
-        return _hamerly_rows(full, X, w, C, CT, half_sep, move, other_move, labels, upper,
-                             lower1, sums, wsums, start, stop)
+        return _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels,
+                             upper, lower1, sums, wsums, start, stop)
     return _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper,
                        lower2, sums, wsums, start, stop)
 
 
 @njit(parallel=True, cache=True)
-def iterate_par(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
+def iterate_par(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
                 labels, upper, lower1, lower2, sums, wsums, changed, chunk):
     """Parallel driver of :func:`_iterate_chunk` over all chunks."""
     n = X.shape[0]
     for c in prange(sums.shape[0]):
-        changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
+        changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other,
                                     cum_move, it, labels, upper, lower1, lower2, sums[c],
                                     wsums[c], c * chunk, min(n, (c + 1) * chunk))
 
 
 @njit(cache=True)
-def iterate_ser(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move, cum_move, it,
+def iterate_ser(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
                 labels, upper, lower1, lower2, sums, wsums, changed, chunk):
     """Serial driver of :func:`_iterate_chunk`: the same chunks, in the calling thread."""
     n = X.shape[0]
     for c in range(sums.shape[0]):
-        changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, other_move,
+        changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other,
                                     cum_move, it, labels, upper, lower1, lower2, sums[c],
                                     wsums[c], c * chunk, min(n, (c + 1) * chunk))
 

@@ -372,14 +372,19 @@ class _Engine:
         self.lower1 = np.zeros(n if self.algorithm == "hamerly" else 0)
         elkan = self.algorithm == "elkan"
         self.lower2 = np.zeros((n, k) if elkan else (0, 0))
-        self.cum_move = np.zeros((max_iter + 2, k) if elkan else (1, k))
+        # cumulative movements behind the lazily moved bounds (one row per update)
+        self.cum_move = np.zeros((max_iter + 2 if bounded else 1, k))
+        self.cum_other = np.zeros_like(self.cum_move)
 
     def _pass(self) -> int:
         """E-step against the current centres, with the chunk sums for the M-step."""
         kern.center_geometry(self.centers, self.move, self.CT, self.half_cc, self.half_sep,
                              self.other_move)
+        it = self.n_updates
+        if it and self.kind == kern.HAMERLY:
+            self.cum_other[it] = self.cum_other[it - 1] + self.other_move
         self.driver(self.kind, self.full, self.X, self.w, self.centers, self.CT, self.half_cc,
-                    self.half_sep, self.move, self.other_move, self.cum_move, self.n_updates,
+                    self.half_sep, self.move, self.cum_other, self.cum_move, it,
                     self.labels, self.upper, self.lower1, self.lower2, self.sums,
                     self.wsums, self.changed, self.chunk)
         return int(self.changed.sum())
@@ -402,7 +407,7 @@ class _Engine:
         new = np.empty_like(old)
         shift_sq = kern.finish_m_step(self.total, self.wtotal, old, new, self.move)
         self.n_updates += 1
-        if self.kind == kern.ELKAN:
+        if self.kind != kern.LLOYD:
             self.cum_move[self.n_updates] = self.cum_move[self.n_updates - 1] + self.move
         self.centers = new
         return n_changed, shift_sq
