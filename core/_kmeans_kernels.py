@@ -167,7 +167,7 @@ def _add_rows(X, w, labels, sums, wsums, start, stop):
 # one k-means iteration (E-step fused with the M-step's partial sums)
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(inline="always", cache=True, fastmath=_FAST)
 def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
     """Lloyd: every distance of every row; the sums are always rebuilt from every row."""
     dist = np.empty(CT.shape[1])
@@ -182,7 +182,7 @@ def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
     return n_changed
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(inline="always", cache=True, fastmath=_FAST)
 def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
                   sums, wsums, start, stop):
     """Hamerly: one upper bound (own centre) and one lower bound (every other centre) per row.
@@ -272,7 +272,7 @@ def _elkan_tighten(X, C, half_cc, cum_move, it, lower, i, a, u):
     return a, u
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(inline="always", cache=True, fastmath=_FAST)
 def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
                 sums, wsums, start, stop):
     """Elkan: a lower bound per row and centre, never rewritten just because centres moved.
@@ -316,7 +316,7 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
     return n_changed
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True, fastmath=_FAST)
 def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
                    labels, upper, lower1, lower2, sums, wsums, start, stop):
     """One chunk of rows: new labels, and their weighted sums into ``sums``/``wsums``.
@@ -337,7 +337,7 @@ def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, 
                        lower2, sums, wsums, start, stop)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, fastmath=_FAST, cache=True)
 def iterate_par(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
                 labels, upper, lower1, lower2, sums, wsums, changed, chunk):
     """Parallel driver of :func:`_iterate_chunk` over all chunks."""
@@ -348,7 +348,7 @@ def iterate_par(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum
                                     wsums[c], c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(cache=True)
+@njit(fastmath=_FAST, cache=True)
 def iterate_ser(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
                 labels, upper, lower1, lower2, sums, wsums, changed, chunk):
     """Serial driver of :func:`_iterate_chunk`: the same chunks, in the calling thread."""

@@ -133,7 +133,7 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
     if tol == 0:
         return 0.0
     n, d = X.shape
-    if not _parallel(n, 1, d):
+    if n * d < 1 << 16:
         return float(np.mean(np.var(X, axis=0, dtype=np.float64))) * tol
     # numpy's var along axis 0 is slow for few columns (46 ms for 1M x 2) and single-threaded
     chunk = chunk_size(n)
