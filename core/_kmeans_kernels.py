@@ -200,6 +200,16 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, 
     (>=), so exact ties are broken like Lloyd's, by the lowest index.
     """
     k = C.shape[0]
+    dist = np.empty(k)
+    if it == 0:  # first pass, no bounds yet: a plain scan that also sets them
+        for i in range(start, stop):
+            _all_sqdist(X, i, C, CT, dist)
+            a, d1, d2 = _argmin2(dist)
+            labels[i] = a
+            upper[i] = np.sqrt(d1)
+            lower[i] = np.sqrt(d2)
+            _add_row(X, w, i, a, 1.0, sums, wsums)
+        return stop - start
     cu = cum_move[it]
     co = cum_other[it]
     todo = np.empty(stop - start, dtype=np.int64)
@@ -212,19 +222,17 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, 
         lo = sl - co[a] - 1e-12 * (abs(sl) + co[a])
         todo[n_todo] = i
         n_todo += u >= (half_sep[a] if half_sep[a] > lo else lo)
-    dist = np.empty(k)
     n_changed = 0
     for r in range(n_todo):
         i = todo[r]
         old = labels[i]
-        if upper[i] != np.inf:  # not the first pass: try the exact own distance first
-            sl = lower[i]
-            lo = sl - co[old] - 1e-12 * (abs(sl) + co[old])
-            bound = half_sep[old] if half_sep[old] > lo else lo
-            u = np.sqrt(_sqdist(X, i, C, old))
-            upper[i] = u - cu[old]
-            if u < bound:
-                continue
+        sl = lower[i]
+        lo = sl - co[old] - 1e-12 * (abs(sl) + co[old])
+        bound = half_sep[old] if half_sep[old] > lo else lo
+        u = np.sqrt(_sqdist(X, i, C, old))
+        upper[i] = u - cu[old]
+        if u < bound:
+            continue
         _all_sqdist(X, i, C, CT, dist)
         a, d1, d2 = _argmin2(dist)
         upper[i] = np.sqrt(d1) - cu[a]
