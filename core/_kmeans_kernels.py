@@ -5,7 +5,7 @@ alone, never from the thread count) and writes one partial result per chunk; the
 reduced sequentially in chunk order.  That keeps results bit-identical whatever
 ``NUMBA_NUM_THREADS`` is, and there is never a racy reduction into a shared array.
 
-Each per-chunk body is an ordinary jitted function with two drivers: a ``*_par`` one that spreads
+Each per-chunk body is a jitted function inlined into two drivers: a ``*_par`` one that spreads
 the chunks over the threads with ``prange``, and a ``*_ser`` one that loops over them in the
 calling thread.  A parallel launch costs about 0.1 ms here, more than a whole iteration on a
 small data set, so :mod:`core.kmeans` uses the serial driver below a work threshold; both give
@@ -33,8 +33,6 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
 _FAST = {"reassoc", "contract"}
-
-LLOYD, HAMERLY, ELKAN = 0, 1, 2
 
 
 @njit(inline="always", fastmath=_FAST, cache=True)
@@ -170,6 +168,8 @@ def _add_rows(X, w, labels, sums, wsums, start, stop):
 @njit(inline="always", cache=True, fastmath=_FAST)
 def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
     """Lloyd: every distance of every row; the sums are always rebuilt from every row."""
+    sums[:] = 0.0
+    wsums[:] = 0.0
     dist = np.empty(CT.shape[1])
     n_changed = 0
     for i in range(start, stop):
@@ -199,6 +199,8 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, 
     computation for every row and the pass ran four times slower.)  Ties are re-examined
     (>=), so exact ties are broken like Lloyd's, by the lowest index.
     """
+    sums[:] = 0.0
+    wsums[:] = 0.0
     k = C.shape[0]
     dist = np.empty(k)
     if it == 0:  # first pass, no bounds yet: a plain scan that also sets them
@@ -289,6 +291,8 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
     :func:`_elkan_tighten`), so a row that its upper bound settles costs O(1), not O(k).  Same
     two-loop shape as Hamerly.
     """
+    sums[:] = 0.0
+    wsums[:] = 0.0
     k = C.shape[0]
     todo = np.empty(stop - start, dtype=np.int64)
     n_todo = 0
@@ -324,47 +328,59 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
     return n_changed
 
 
-@njit(inline="always", cache=True, fastmath=_FAST)
-def _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
-                   labels, upper, lower1, lower2, sums, wsums, start, stop):
-    """One chunk of rows: new labels, and their weighted sums into ``sums``/``wsums``.
-
-    ``kind`` is LLOYD, HAMERLY (bounds ``upper``/``lower1``) or ELKAN (``upper``/``lower2``).
-    With ``full`` the sums are of every row; otherwise they are the change since the last pass
-    (a row that moved is subtracted from its old cluster), which spares reading the coordinates
-    of rows whose bounds show they cannot move.  Returns how many labels changed.
-    """
-    sums[:] = 0.0
-    wsums[:] = 0.0
-    if kind == LLOYD:
-        return _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop)
-    if kind == HAMERLY:
-        return _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels,
-                             upper, lower1, sums, wsums, start, stop)
-    return _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper,
-                       lower2, sums, wsums, start, stop)
+# The drivers: one parallel and one serial per algorithm, each row function inlined into it
+# (a call per chunk into a separately compiled row function made every pass 50% slower).
+# Elkan, used from d=128 on where a pass is long anyway, has only the parallel one (every
+# compiled driver adds to the first start-up).  Each
+# call processes every chunk c of rows [c * chunk, (c + 1) * chunk): new labels, and their
+# weighted sums into ``sums[c]``/``wsums[c]`` -- of every row with ``full``, else only the
+# change since the last pass -- and ``changed[c]``, how many labels changed.
 
 
 @njit(parallel=True, fastmath=_FAST, cache=True)
-def iterate_par(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
-                labels, upper, lower1, lower2, sums, wsums, changed, chunk):
-    """Parallel driver of :func:`_iterate_chunk` over all chunks."""
+def lloyd_par(X, w, C, CT, labels, sums, wsums, changed, chunk):
     n = X.shape[0]
     for c in prange(sums.shape[0]):
-        changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other,
-                                    cum_move, it, labels, upper, lower1, lower2, sums[c],
-                                    wsums[c], c * chunk, min(n, (c + 1) * chunk))
+        changed[c] = _lloyd_rows(X, w, C, CT, labels, sums[c], wsums[c], c * chunk,
+                                 min(n, (c + 1) * chunk))
 
 
 @njit(fastmath=_FAST, cache=True)
-def iterate_ser(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other, cum_move, it,
-                labels, upper, lower1, lower2, sums, wsums, changed, chunk):
-    """Serial driver of :func:`_iterate_chunk`: the same chunks, in the calling thread."""
+def lloyd_ser(X, w, C, CT, labels, sums, wsums, changed, chunk):
     n = X.shape[0]
     for c in range(sums.shape[0]):
-        changed[c] = _iterate_chunk(kind, full, X, w, C, CT, half_cc, half_sep, move, cum_other,
-                                    cum_move, it, labels, upper, lower1, lower2, sums[c],
-                                    wsums[c], c * chunk, min(n, (c + 1) * chunk))
+        changed[c] = _lloyd_rows(X, w, C, CT, labels, sums[c], wsums[c], c * chunk,
+                                 min(n, (c + 1) * chunk))
+
+
+@njit(parallel=True, fastmath=_FAST, cache=True)
+def hamerly_par(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
+                sums, wsums, changed, chunk):
+    n = X.shape[0]
+    for c in prange(sums.shape[0]):
+        changed[c] = _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels,
+                                   upper, lower, sums[c], wsums[c], c * chunk,
+                                   min(n, (c + 1) * chunk))
+
+
+@njit(fastmath=_FAST, cache=True)
+def hamerly_ser(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
+                sums, wsums, changed, chunk):
+    n = X.shape[0]
+    for c in range(sums.shape[0]):
+        changed[c] = _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels,
+                                   upper, lower, sums[c], wsums[c], c * chunk,
+                                   min(n, (c + 1) * chunk))
+
+
+@njit(parallel=True, fastmath=_FAST, cache=True)
+def elkan_par(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
+              sums, wsums, changed, chunk):
+    n = X.shape[0]
+    for c in prange(sums.shape[0]):
+        changed[c] = _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it,
+                                 labels, upper, lower, sums[c], wsums[c], c * chunk,
+                                 min(n, (c + 1) * chunk))
 
 
 # ---------------------------------------------------------------------------------------------

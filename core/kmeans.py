@@ -337,9 +337,6 @@ def _pick_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
     return "hamerly"
 
 
-_KINDS = {"lloyd": kern.LLOYD, "hamerly": kern.HAMERLY, "elkan": kern.ELKAN}
-
-
 class _Engine:
     """State of one k-means run: centres, labels, the algorithm's bounds and chunk buffers.
 
@@ -354,8 +351,7 @@ class _Engine:
         self.chunk = chunk_size(n)
         self.centers = np.array(centers, dtype=X.dtype, order="C", copy=True)
         self.algorithm = _pick_algorithm(algorithm, n, d, k)
-        self.kind = _KINDS[self.algorithm]
-        self.driver = kern.iterate_par if _parallel(n, k, d) else kern.iterate_ser
+        self.parallel = _parallel(n, k, d)
         self.labels = np.zeros(n, dtype=np.int32)
         nc = (n + self.chunk - 1) // self.chunk
         self.sums = np.empty((nc, k, d))
@@ -385,18 +381,25 @@ class _Engine:
         kern.center_geometry(self.centers, self.move, self.CT, self.half_cc, self.half_sep,
                              self.other_move)
         it = self.n_updates
-        if it and self.kind == kern.HAMERLY:
-            self.cum_other[it] = self.cum_other[it - 1] + self.other_move
-        self.driver(self.kind, self.full, self.X, self.w, self.centers, self.CT, self.half_cc,
-                    self.half_sep, self.move, self.cum_other, self.cum_move, it,
-                    self.labels, self.upper, self.lower1, self.lower2, self.sums,
-                    self.wsums, self.changed, self.chunk)
+        out = (self.sums, self.wsums, self.changed, self.chunk)
+        serial = not self.parallel and self.algorithm != "elkan"
+        driver = getattr(kern, f"{self.algorithm}_{'ser' if serial else 'par'}")
+        if self.algorithm == "lloyd":
+            driver(self.X, self.w, self.centers, self.CT, self.labels, *out)
+        elif self.algorithm == "hamerly":
+            if it:
+                self.cum_other[it] = self.cum_other[it - 1] + self.other_move
+            driver(self.full, self.X, self.w, self.centers, self.CT, self.half_sep, self.cum_move,
+                   self.cum_other, it, self.labels, self.upper, self.lower1, *out)
+        else:
+            driver(self.full, self.X, self.w, self.centers, self.CT, self.half_cc, self.half_sep,
+                   self.move, self.cum_move, it, self.labels, self.upper, self.lower2, *out)
         return int(self.changed.sum())
 
     def iterate(self) -> tuple[int, float]:
         """One E-step and M-step; returns (labels changed, squared centre shift)."""
         n_changed = self._pass()
-        full = self.full or self.kind == kern.LLOYD
+        full = self.full or self.algorithm == "lloyd"
         old = self.centers
         self.full = False
         n_empty = kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal, full)
@@ -411,7 +414,7 @@ class _Engine:
         new = np.empty_like(old)
         shift_sq = kern.finish_m_step(self.total, self.wtotal, old, new, self.move)
         self.n_updates += 1
-        if self.kind != kern.LLOYD:
+        if self.algorithm != "lloyd":
             self.cum_move[self.n_updates] = self.cum_move[self.n_updates - 1] + self.move
         self.centers = new
         return n_changed, shift_sq
@@ -655,9 +658,10 @@ def warm_up() -> None:
         X = rng.normal(size=(64, 3)).astype(dtype)
         w = np.ones(64, dtype=dtype)
         for algorithm in ("lloyd", "hamerly", "elkan"):
-            for driver in (kern.iterate_par, kern.iterate_ser):
+            for parallel in (True, False):
                 eng = _Engine(X, w, X[:3], algorithm, 3)
-                eng.driver = driver
+                eng.parallel = parallel
+                eng.iterate()
                 eng.iterate()
         for driver in (kern.inertia_par, kern.inertia_ser):
             driver(X, w, X[:3], np.zeros(64, dtype=np.int32), np.empty(1), 64)
