@@ -545,6 +545,15 @@ def column_sums_par(X, shift, power, part, chunk):
         _column_sums(X, shift, power, c * chunk, min(n, (c + 1) * chunk), part[c])
 
 
+@njit(cache=True)
+def column_sums_ser(X, shift, power, part, chunk):
+    """Serial driver of the column sums."""
+    n = X.shape[0]
+    for c in range(part.shape[0]):
+        part[c] = 0.0
+        _column_sums(X, shift, power, c * chunk, min(n, (c + 1) * chunk), part[c])
+
+
 # ---------------------------------------------------------------------------------------------
 # k-means++ and mini-batch
 

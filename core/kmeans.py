@@ -136,15 +136,14 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
     """scikit-learn's tolerance: ``tol`` times the mean variance of the features."""
     if tol == 0:
         return 0.0
-    n, d = X.shape
-    if n * d < 1 << 16:
-        return float(np.mean(np.var(X, axis=0, dtype=np.float64))) * tol
     # numpy's var along axis 0 is slow for few columns (46 ms for 1M x 2) and single-threaded
+    n, d = X.shape
     chunk = chunk_size(n)
     part = np.empty(((n + chunk - 1) // chunk, d))
-    kern.column_sums_par(X, np.zeros(d), 1, part, chunk)
+    driver = kern.column_sums_par if n * d >= 1 << 20 else kern.column_sums_ser
+    driver(X, np.zeros(d), 1, part, chunk)
     mean = part.sum(axis=0) / n
-    kern.column_sums_par(X, mean, 2, part, chunk)
+    driver(X, mean, 2, part, chunk)
     return float(np.mean(part.sum(axis=0) / n)) * tol
 
 
@@ -665,7 +664,8 @@ def warm_up() -> None:
                 eng.iterate()
         for driver in (kern.inertia_par, kern.inertia_ser):
             driver(X, w, X[:3], np.zeros(64, dtype=np.int32), np.empty(1), 64)
-        kern.column_sums_par(X, np.zeros(3), 1, np.empty((1, 3)), 64)
+        for driver in (kern.column_sums_par, kern.column_sums_ser):
+            driver(X, np.zeros(3), 1, np.empty((1, 3)), 64)
         KMeans(3, random_state=0, max_iter=3).fit(X)
         MiniBatchKMeans(3, batch_size=16, random_state=0, max_iter=1).fit(X)
         update(X, np.zeros(64, dtype=np.int32), 2)
