@@ -155,6 +155,17 @@ def _move_row(X, w, i, old, new, sums, wsums):
     _add_row(X, w, i, new, 1.0, sums, wsums)
 
 
+@njit(inline="always", cache=True)
+def _relabel(X, w, i, old, new, full, labels, sums, wsums):
+    """Give row i the label ``new``; with change-only sums, book its move.  Returns 1 if moved."""
+    if new == old:
+        return 0
+    labels[i] = new
+    if not full:
+        _move_row(X, w, i, old, new, sums, wsums)
+    return 1
+
+
 @njit(cache=True)
 def _add_rows(X, w, labels, sums, wsums, start, stop):
     for i in range(start, stop):
@@ -239,11 +250,7 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, 
         a, d1, d2 = _argmin2(dist)
         upper[i] = np.sqrt(d1) - cu[a]
         lower[i] = np.sqrt(d2) + co[a]
-        if a != old:
-            n_changed += 1
-            labels[i] = a
-            if not full:
-                _move_row(X, w, i, old, a, sums, wsums)
+        n_changed += _relabel(X, w, i, old, a, full, labels, sums, wsums)
     if full:
         _add_rows(X, w, labels, sums, wsums, start, stop)
     return n_changed
@@ -318,11 +325,7 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
         else:
             a, u = _elkan_tighten(X, C, half_cc, cum_move, it, lower, i, a, u)
         upper[i] = u
-        if a != old:
-            n_changed += 1
-            labels[i] = a
-            if not full:
-                _move_row(X, w, i, old, a, sums, wsums)
+        n_changed += _relabel(X, w, i, old, a, full, labels, sums, wsums)
     if full:
         _add_rows(X, w, labels, sums, wsums, start, stop)
     return n_changed
