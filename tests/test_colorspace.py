@@ -1,0 +1,82 @@
+"""Colour conversions against published reference values, and round trips."""
+
+import numpy as np
+import pytest
+
+from core.colorspace import SPACES, from_srgb, to_srgb8, to_srgb_float
+from core.errors import InputError
+
+PRIMARIES = np.array([[255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [0, 0, 0]],
+                     dtype=np.uint8)
+
+# OKLab of the sRGB primaries as published by Ottosson (bottosson.github.io/posts/oklab)
+# and reproduced by CSS Color 4's sample code
+OKLAB = np.array([[1.0, 0.0, 0.0],
+                  [0.6279554, 0.2248631, 0.1258463],
+                  [0.8664396, -0.2338876, 0.1794985],
+                  [0.4520137, -0.0324570, -0.3115281],
+                  [0.0, 0.0, 0.0]])
+
+# CIELAB (D65) of the sRGB primaries (Bruce Lindbloom's calculator, sRGB, D65, no adaptation)
+LAB = np.array([[100.0, 0.0, 0.0],
+                [53.2408, 80.0925, 67.2032],
+                [87.7347, -86.1827, 83.1793],
+                [32.2970, 79.1875, -107.8602],
+                [0.0, 0.0, 0.0]])
+
+
+def test_oklab_reference_values():
+    np.testing.assert_allclose(from_srgb(PRIMARIES, "oklab"), OKLAB, atol=2e-4)
+
+
+def test_lab_reference_values():
+    np.testing.assert_allclose(from_srgb(PRIMARIES, "lab"), LAB, atol=2e-2)
+
+
+def test_linear_transfer_curve():
+    # the sRGB curve: linear segment below 0.04045, 2.4 power above
+    lin = from_srgb(np.array([[0, 10, 128], [255, 200, 1]]), "linear")
+    np.testing.assert_allclose(lin[0], [0.0, 10 / 255 / 12.92, ((128 / 255 + 0.055) / 1.055)
+                                        ** 2.4], rtol=1e-12)
+    np.testing.assert_allclose(lin[1, 0], 1.0, rtol=1e-12)
+
+
+def test_rgb_space_is_identity():
+    rgb = np.random.default_rng(0).integers(0, 256, size=(100, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(from_srgb(rgb, "rgb"), rgb.astype(np.float64))
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_uint8_round_trip_is_exact(space):
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, size=(50_000, 3), dtype=np.uint8)
+    greys = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+    rgb = np.concatenate([rgb, greys, PRIMARIES])
+    np.testing.assert_array_equal(to_srgb8(from_srgb(rgb, space), space), rgb)
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_float_round_trip(space):
+    rgb = np.random.default_rng(2).uniform(0, 255, size=(1000, 3))
+    np.testing.assert_allclose(to_srgb_float(from_srgb(rgb, space), space), rgb, atol=1e-8)
+
+
+def test_out_of_gamut_is_clipped():
+    # a very saturated OKLab colour outside sRGB still gives valid uint8
+    out = to_srgb8(np.array([[0.9, 0.4, 0.4], [-0.1, 0.0, 0.0]]), "oklab")
+    assert out.dtype == np.uint8
+    assert out[0, 0] == 255 and out[1].tolist() == [0, 0, 0]
+
+
+def test_grey_has_no_chroma():
+    greys = np.repeat(np.arange(0, 256, 15, dtype=np.uint8)[:, None], 3, axis=1)
+    for space in ("oklab", "lab"):
+        ab = from_srgb(greys, space)[:, 1:]
+        np.testing.assert_allclose(ab, 0.0, atol=1e-4 if space == "oklab" else 1e-2)
+
+
+def test_bad_input():
+    with pytest.raises(InputError, match="colour space"):
+        from_srgb(PRIMARIES, "hsv")
+    with pytest.raises(InputError, match=r"\(n, 3\)"):
+        from_srgb(np.zeros((4, 4)), "oklab")
