@@ -14,8 +14,8 @@ centres Lloyd gives from the same start (they only skip distances that cannot ch
 * ``"elkan"``: one lower bound per row and centre; best when d is large enough that a distance is
   expensive (k x n bounds in memory).
 * ``"auto"``: Lloyd for k=1, Elkan from d=128 on (when its n x k bounds fit in
-  ``_ELKAN_MAX_BYTES``), Hamerly otherwise.  Measured here (docs/PERFORMANCE.md): with blocked
-  distance loops Hamerly beat Elkan at d=16, 32 and 64 (k=32-128); Elkan won at d=256.
+  ``_ELKAN_MAX_BYTES``), Hamerly otherwise.  Measured here (docs/PERFORMANCE.md): Hamerly beat
+  Elkan at d=3, 8, 16 and 32, they were about equal at d=64, and Elkan won at d=256.
 """
 
 from __future__ import annotations
@@ -90,11 +90,12 @@ def check_data(X, name: str = "X") -> np.ndarray:
     return arr
 
 
-def _check_weight(sample_weight, n: int, dtype) -> np.ndarray:
+def _check_weight(sample_weight, n: int) -> np.ndarray:
+    """Weights as float64 whatever X's dtype: float32 cannot count past 2**24 pixels."""
     if sample_weight is None:
-        return np.ones(n, dtype=dtype)
+        return np.ones(n)
     try:
-        w = np.asarray(sample_weight, dtype=dtype)
+        w = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError("sample_weight must be numeric") from None
     if w.ndim != 1 or w.shape[0] != n:
@@ -196,7 +197,7 @@ def update(X, labels, n_clusters: int, sample_weight=None, old_centers=None) -> 
     X = check_data(X)
     n, d = X.shape
     k = _check_n_clusters(n_clusters, n)
-    w = _check_weight(sample_weight, n, X.dtype)
+    w = _check_weight(sample_weight, n)
     lab = np.asarray(labels)
     if lab.shape != (n,) or lab.dtype.kind not in "iu":
         raise InputError(f"labels must be {n} integers, got shape {lab.shape} dtype {lab.dtype}")
@@ -218,8 +219,8 @@ def update(X, labels, n_clusters: int, sample_weight=None, old_centers=None) -> 
 
 
 def _transposed(C: np.ndarray) -> np.ndarray:
-    """The (d + 1, k) layout the distance kernels read: transposed centres, then norms."""
-    CT = np.empty((C.shape[1] + 1, C.shape[0]))
+    """The (d, k) float64 transpose the distance kernels read."""
+    CT = np.empty((C.shape[1], C.shape[0]))
     kern.transpose_centres(C, CT)
     return CT
 
@@ -360,7 +361,7 @@ class _Engine:
         self.changed = np.empty(nc, dtype=np.int64)
         self.move = np.zeros(k)
         self.other_move = np.zeros(k)
-        self.CT = np.empty((d + 1, k))
+        self.CT = np.empty((d, k))
         self.half_cc = np.empty((k, k))
         self.half_sep = np.empty(k)
         self.n_updates = 0
@@ -484,7 +485,7 @@ class _BaseKMeans:
         n_init = _check_positive_int(self.n_init, "n_init")
         max_iter = _check_positive_int(self.max_iter, "max_iter")
         tol = _check_tol(self.tol)
-        w = _check_weight(sample_weight, X.shape[0], X.dtype)
+        w = _check_weight(sample_weight, X.shape[0])
         if not isinstance(self.init, str):
             n_init = 1
         return X, w, k, n_init, max_iter, tol
@@ -579,8 +580,8 @@ class MiniBatchKMeans(_BaseKMeans):
         self.init_size = init_size
         self.cluster_centers_ = None
 
-    def _batches(self, X, sample_weight) -> Iterator[tuple[int, np.ndarray, bool]]:
-        """Yields (step, centres, X, w, last) after every batch (centres are live state)."""
+    def _batches(self, X, sample_weight) -> Iterator[tuple]:
+        """Yields (step, centres, X, w, converged) after every batch (live centres)."""
         X, w, k, n_init, max_iter, tol = self._validate(X, sample_weight)
         batch = _check_positive_int(self.batch_size, "batch_size")
         patience = _check_positive_int(self.max_no_improvement, "max_no_improvement")
@@ -622,13 +623,13 @@ class MiniBatchKMeans(_BaseKMeans):
             else:
                 no_improvement += 1
             converged = (tol_abs > 0 and shift_sq <= tol_abs) or no_improvement >= patience
-            yield step, C, X, w, converged or step == total_steps
+            yield step, C, X, w, converged
             if converged:
                 return
 
     def fit(self, X, sample_weight=None) -> MiniBatchKMeans:
         """Fit on mini-batches, then label every row against the final centres."""
-        *_, (step, C, Xc, w, _last) = self._batches(X, sample_weight)
+        *_, (step, C, Xc, w, _converged) = self._batches(X, sample_weight)
         self._finish(Xc, w, C, step)
         return self
 
@@ -636,14 +637,16 @@ class MiniBatchKMeans(_BaseKMeans):
         labels, d2 = assign(X, C)
         self.cluster_centers_ = C.copy()
         self.labels_ = labels
-        self.inertia_ = float(d2 @ w.astype(np.float64))
-        self.n_iter_ = n_steps
+        self.inertia_ = float(d2 @ w)
+        self.n_steps_ = n_steps
+        # passes over the data begun, as scikit-learn counts n_iter_ for mini-batches
+        self.n_iter_ = -(-n_steps * min(self.batch_size, X.shape[0]) // X.shape[0])
 
     def steps(self, X, sample_weight=None) -> Iterator[Step]:
         """Yield every mini-batch step with the labels of all rows (one assignment pass each)."""
-        for step, C, Xc, w, last in self._batches(X, sample_weight):
+        for step, C, Xc, w, converged in self._batches(X, sample_weight):
             labels, d2 = assign(Xc, C)
-            yield Step(step, C.copy(), labels, float(d2 @ w.astype(np.float64)), last)
+            yield Step(step, C.copy(), labels, float(d2 @ w), converged)
         self._finish(Xc, w, C, step)
 
 
@@ -655,7 +658,7 @@ def warm_up() -> None:
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):
         X = rng.normal(size=(64, 3)).astype(dtype)
-        w = np.ones(64, dtype=dtype)
+        w = np.ones(64)
         for algorithm in ("lloyd", "hamerly", "elkan"):
             for parallel in (True, False):
                 eng = _Engine(X, w, X[:3], algorithm, 3)

@@ -918,3 +918,21 @@ def test_bad_assign_and_update():
 def test_numpy_integer_n_clusters_accepted():
     km = KMeans(np.int64(3), random_state=0).fit(_X)
     assert km.cluster_centers_.shape == (3, 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# data far from the origin (cancellation in |x|^2 - 2x.c + |c|^2 would break labels and bounds)
+
+
+@pytest.mark.parametrize("offset", [1e4, 1e5])
+@pytest.mark.parametrize("d", [3, 8, 64])
+def test_far_from_origin_matches_lloyd_and_sklearn(offset, d):
+    rng = np.random.default_rng(11)
+    X = rng.uniform(size=(4000, d)) + offset
+    C0 = X[rng.choice(len(X), 6, replace=False)]
+    lloyd = KMeans(6, init=C0, algorithm="lloyd").fit(X)
+    ref = SKKMeans(6, init=C0 - offset, n_init=1, algorithm="lloyd").fit(X - offset)
+    assert np.mean(lloyd.labels_ == ref.labels_) >= 0.999
+    for algorithm in ("hamerly", "elkan"):
+        fast = KMeans(6, init=C0, algorithm=algorithm).fit(X)
+        np.testing.assert_array_equal(fast.labels_, lloyd.labels_)
