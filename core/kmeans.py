@@ -201,7 +201,7 @@ def update(X, labels, n_clusters: int, sample_weight=None, old_centers=None) -> 
     lab = np.asarray(labels)
     if lab.shape != (n,) or lab.dtype.kind not in "iu":
         raise InputError(f"labels must be {n} integers, got shape {lab.shape} dtype {lab.dtype}")
-    if n and (lab.min() < 0 or lab.max() >= k):
+    if lab.min() < 0 or lab.max() >= k:
         raise InputError(f"labels must lie in 0..{k - 1}")
     lab = np.ascontiguousarray(lab, dtype=np.int32)
     sums = np.empty((_n_chunks(n), k, d))
@@ -314,13 +314,12 @@ def _initial_centers(X, w, k, init, rng) -> np.ndarray:
     return _check_centers(init, k, X.shape[1], X.dtype, "init")
 
 
-def _check_init(init):
+def _check_init(init) -> None:
     if isinstance(init, str):
         if init not in ("k-means++", "random"):
             raise InputError(f"init must be 'k-means++', 'random' or an array, got {init!r}")
     elif callable(init):
         raise InputError("init must be 'k-means++', 'random' or an array of shape (k, d)")
-    return init
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,13 +372,16 @@ class _Engine:
         elkan = self.algorithm == "elkan"
         self.lower2 = np.zeros((n, k) if elkan else (0, 0))
         # cumulative movements behind the lazily moved bounds (one row per update)
-        self.cum_move = np.zeros((max_iter + 2 if bounded else 1, k))
-        self.cum_other = np.zeros_like(self.cum_move)
+        self.cum_move = np.zeros((max_iter + 1 if bounded else 1, k))
+        self.cum_other = np.zeros((max_iter + 1 if self.algorithm == "hamerly" else 1, k))
 
     def _pass(self) -> int:
         """E-step against the current centres, with the chunk sums for the M-step."""
-        kern.center_geometry(self.centers, self.move, self.CT, self.half_cc, self.half_sep,
-                             self.other_move)
+        if self.algorithm == "lloyd":  # Lloyd needs no bounds, only the transposed centres
+            kern.transpose_centres(self.centers, self.CT)
+        else:
+            kern.center_geometry(self.centers, self.move, self.CT, self.half_cc, self.half_sep,
+                                 self.other_move)
         it = self.n_updates
         out = (self.sums, self.wsums, self.changed, self.chunk)
         serial = not self.parallel and self.algorithm != "elkan"
