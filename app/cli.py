@@ -1,7 +1,7 @@
 """The ``palettelab`` command line (the contract is in DESIGN.md, "Command line").
 
     palettelab [FILE]          open the GUI on FILE (default: the bundled sample image)
-    palettelab COMMAND ...     a batch command (``quantize``, ``cluster``: added with their issues)
+    palettelab COMMAND ...     a batch command (``quantize``; ``cluster`` comes with its issue)
     palettelab --version
 
 This module must not import Qt: batch commands run without a display, and the GUI modules are
@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from app import cmd_quantize
 from core import __version__
 from core.errors import InputError
 
@@ -22,8 +23,9 @@ PROG = "palettelab"
 
 # Batch subcommands: name -> function that adds its subparser to the given subparsers action and
 # sets ``run=<callable taking the parsed args, returning the exit status>`` as a default.
-# ``quantize`` and ``cluster`` register here when they are implemented.
-COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "quantize": cmd_quantize.add_parser,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,11 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command",
         metavar="COMMAND",
-        help=(
-            f"one of: {', '.join(COMMANDS)}"
-            if COMMANDS
-            else "batch commands (quantize, cluster) are not implemented yet"
-        ),
+        help=f"one of: {', '.join(COMMANDS)} (COMMAND -h for its options)",
     )
     for add_command in COMMANDS.values():
         add_command(subparsers)
@@ -91,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if positionals and positionals[0] not in COMMANDS:
         first = positionals[0]
         if not _looks_like_file(first):
-            known = f" (commands: {', '.join(COMMANDS)})" if COMMANDS else ""
+            known = f" (commands: {', '.join(COMMANDS)})"
             parser.error(f"unknown command {first!r}{known}")
         if len(positionals) > 1:
             parser.error(f"unrecognized arguments: {' '.join(positionals[1:])}")

@@ -553,33 +553,59 @@ def column_sums_ser(X, shift, power, part, chunk):
 # k-means++ and mini-batch
 
 
+@njit(inline="always", fastmath=_FAST, cache=True)
+def _potentials_chunk(X, w, cand, closest, out, start, stop):
+    for t in range(cand.shape[0]):
+        acc = 0.0
+        for i in range(start, stop):
+            dist = _sqdist(X, i, X, cand[t])
+            if closest[i] < dist:
+                dist = closest[i]
+            acc += np.float64(w[i]) * dist
+        out[t] = acc
+
+
 @njit(parallel=True, fastmath=_FAST, cache=True)
-def candidate_potentials(X, w, cand, closest, pot_partial, chunk):
+def candidate_potentials_par(X, w, cand, closest, pot_partial, chunk):
     """k-means++ trials: the weighted potential if candidate row ``cand[t]`` became a centre.
 
     ``pot_partial[c, t]`` is sum over chunk c of w_i * min(closest_i, |x_i - x_cand[t]|^2).
     """
     n = X.shape[0]
     for c in prange(pot_partial.shape[0]):
-        for t in range(cand.shape[0]):
-            acc = 0.0
-            for i in range(c * chunk, min(n, (c + 1) * chunk)):
-                dist = _sqdist(X, i, X, cand[t])
-                if closest[i] < dist:
-                    dist = closest[i]
-                acc += np.float64(w[i]) * dist
-            pot_partial[c, t] = acc
+        _potentials_chunk(X, w, cand, closest, pot_partial[c], c * chunk, min(n, (c + 1) * chunk))
+
+
+@njit(fastmath=_FAST, cache=True)
+def candidate_potentials_ser(X, w, cand, closest, pot_partial, chunk):
+    """Serial driver of the k-means++ trials (a parallel launch costs more on small data)."""
+    n = X.shape[0]
+    for c in range(pot_partial.shape[0]):
+        _potentials_chunk(X, w, cand, closest, pot_partial[c], c * chunk, min(n, (c + 1) * chunk))
+
+
+@njit(inline="always", fastmath=_FAST, cache=True)
+def _closest_chunk(X, row, closest, start, stop):
+    for i in range(start, stop):
+        dist = _sqdist(X, i, X, row)
+        if dist < closest[i]:
+            closest[i] = dist
 
 
 @njit(parallel=True, fastmath=_FAST, cache=True)
-def update_closest(X, row, closest, chunk):
+def update_closest_par(X, row, closest, chunk):
     """closest_i <- min(closest_i, |x_i - x_row|^2) for every row i."""
     n = X.shape[0]
     for c in prange((n + chunk - 1) // chunk):
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            dist = _sqdist(X, i, X, row)
-            if dist < closest[i]:
-                closest[i] = dist
+        _closest_chunk(X, row, closest, c * chunk, min(n, (c + 1) * chunk))
+
+
+@njit(fastmath=_FAST, cache=True)
+def update_closest_ser(X, row, closest, chunk):
+    """Serial driver of :func:`update_closest_par`."""
+    n = X.shape[0]
+    for c in range((n + chunk - 1) // chunk):
+        _closest_chunk(X, row, closest, c * chunk, min(n, (c + 1) * chunk))
 
 
 @njit(cache=True, fastmath=_FAST)

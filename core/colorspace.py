@@ -41,6 +41,10 @@ _OK_M2 = np.array([[0.2104542553, 0.7936177850, -0.0040720468],
 _OK_M1_INV = np.linalg.inv(_OK_M1)
 _OK_M2_INV = np.linalg.inv(_OK_M2)
 
+_LEVELS = np.arange(256) / 255.0
+#: the sRGB transfer curve at the 256 levels of 8-bit input (IEC 61966-2-1)
+_DECODE_LUT = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4)
+
 _LAB_EPS = (6.0 / 29.0) ** 3
 _LAB_KAPPA = 3.0 * (6.0 / 29.0) ** 2
 
@@ -67,35 +71,41 @@ def _lab_finv(t):
     return t * t * t if t > 6.0 / 29.0 else _LAB_KAPPA * (t - 4.0 / 29.0)
 
 
+@njit(inline="always", cache=True)
+def _mul3(m, a, b, c, r):
+    return m[r, 0] * a + m[r, 1] * b + m[r, 2] * c
+
+
 @njit(parallel=True, cache=True)
-def _from_srgb(src, space, m1, m2, out):
-    """sRGB 0..255 rows -> ``space`` (0 rgb, 1 linear, 2 oklab, 3 lab)."""
+def _from_srgb(src, space, m1, m2, lut, use_lut, out):
+    """sRGB 0..255 rows -> ``space`` (0 rgb, 1 linear, 2 oklab, 3 lab).
+
+    uint8 input (``use_lut``) is decoded through ``lut`` (the transfer curve at the 256
+    levels), much cheaper than a power per channel.  Scalars only: no allocation per row.
+    """
     for i in prange(src.shape[0]):
-        c = np.empty(3)
-        for t in range(3):
-            c[t] = np.float64(src[i, t])
         if space == 0:
             for t in range(3):
-                out[i, t] = c[t]
+                out[i, t] = np.float64(src[i, t])
             continue
-        for t in range(3):
-            c[t] = _decode(c[t] / 255.0)
+        if use_lut:
+            c0 = lut[np.int64(src[i, 0])]
+            c1 = lut[np.int64(src[i, 1])]
+            c2 = lut[np.int64(src[i, 2])]
+        else:
+            c0 = _decode(np.float64(src[i, 0]) / 255.0)
+            c1 = _decode(np.float64(src[i, 1]) / 255.0)
+            c2 = _decode(np.float64(src[i, 2]) / 255.0)
         if space == 1:
-            for t in range(3):
-                out[i, t] = c[t]
+            out[i, 0], out[i, 1], out[i, 2] = c0, c1, c2
             continue
-        p = np.empty(3)
-        for r in range(3):
-            p[r] = m1[r, 0] * c[0] + m1[r, 1] * c[1] + m1[r, 2] * c[2]
+        p0, p1, p2 = _mul3(m1, c0, c1, c2, 0), _mul3(m1, c0, c1, c2, 1), _mul3(m1, c0, c1, c2, 2)
         if space == 2:
+            p0, p1, p2 = np.cbrt(p0), np.cbrt(p1), np.cbrt(p2)
             for r in range(3):
-                p[r] = np.cbrt(p[r])
-            for r in range(3):
-                out[i, r] = m2[r, 0] * p[0] + m2[r, 1] * p[1] + m2[r, 2] * p[2]
+                out[i, r] = _mul3(m2, p0, p1, p2, r)
         else:  # m1 is RGB -> XYZ already divided by the white point
-            fx = _lab_f(p[0])
-            fy = _lab_f(p[1])
-            fz = _lab_f(p[2])
+            fx, fy, fz = _lab_f(p0), _lab_f(p1), _lab_f(p2)
             out[i, 0] = 116.0 * fy - 16.0
             out[i, 1] = 500.0 * (fx - fy)
             out[i, 2] = 200.0 * (fy - fz)
@@ -105,32 +115,25 @@ def _from_srgb(src, space, m1, m2, out):
 def _to_srgb(src, space, m2inv, m1inv, out):
     """``space`` rows -> sRGB 0..255 floats (not rounded or clipped)."""
     for i in prange(src.shape[0]):
-        v = np.empty(3)
-        for t in range(3):
-            v[t] = np.float64(src[i, t])
+        v0, v1, v2 = np.float64(src[i, 0]), np.float64(src[i, 1]), np.float64(src[i, 2])
         if space == 0:
-            for t in range(3):
-                out[i, t] = v[t]
+            out[i, 0], out[i, 1], out[i, 2] = v0, v1, v2
             continue
-        lin = np.empty(3)
         if space == 1:
-            for t in range(3):
-                lin[t] = v[t]
+            l0, l1, l2 = v0, v1, v2
         else:
-            p = np.empty(3)
             if space == 2:
-                for r in range(3):
-                    q = m2inv[r, 0] * v[0] + m2inv[r, 1] * v[1] + m2inv[r, 2] * v[2]
-                    p[r] = q * q * q
+                q0, q1, q2 = (_mul3(m2inv, v0, v1, v2, 0), _mul3(m2inv, v0, v1, v2, 1),
+                              _mul3(m2inv, v0, v1, v2, 2))
+                p0, p1, p2 = q0 * q0 * q0, q1 * q1 * q1, q2 * q2 * q2
             else:
-                fy = (v[0] + 16.0) / 116.0
-                p[0] = _lab_finv(fy + v[1] / 500.0)
-                p[1] = _lab_finv(fy)
-                p[2] = _lab_finv(fy - v[2] / 200.0)
-            for r in range(3):
-                lin[r] = m1inv[r, 0] * p[0] + m1inv[r, 1] * p[1] + m1inv[r, 2] * p[2]
-        for t in range(3):
-            out[i, t] = 255.0 * _encode(lin[t])
+                fy = (v0 + 16.0) / 116.0
+                p0, p1, p2 = _lab_finv(fy + v1 / 500.0), _lab_finv(fy), _lab_finv(fy - v2 / 200.0)
+            l0, l1, l2 = (_mul3(m1inv, p0, p1, p2, 0), _mul3(m1inv, p0, p1, p2, 1),
+                          _mul3(m1inv, p0, p1, p2, 2))
+        out[i, 0] = 255.0 * _encode(l0)
+        out[i, 1] = 255.0 * _encode(l1)
+        out[i, 2] = 255.0 * _encode(l2)
 
 
 def _space_code(space: str) -> int:
@@ -159,7 +162,7 @@ def from_srgb(rgb, space: str) -> np.ndarray:
     src = _rows(rgb, "rgb")
     out = np.empty(src.shape, dtype=np.float64)
     m1, m2 = _matrices(code)
-    _from_srgb(src, code, m1, m2, out)
+    _from_srgb(src, code, m1, m2, _DECODE_LUT, src.dtype == np.uint8, out)
     return out
 
 

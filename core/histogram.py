@@ -1,30 +1,50 @@
 """Weighted colour histograms: what k-means on an image actually clusters.
 
 A photo has millions of pixels but far fewer distinct colours, and pixels of one colour add
-nothing but weight.  So pixels are reduced to fine bins (``bits`` per channel, 6 by default:
-262,144 possible bins) that carry their pixel count and the *exact* mean colour of their pixels
-(not the bin centre), and k-means runs on the occupied bins weighted by their counts.  Cost then
-grows with the number of distinct colours, not with megapixels.
+nothing but weight.  So the pixels are first reduced to their exact distinct colours with their
+pixel counts (:func:`distinct_colors`, one pass over the pixels), and those are grouped further
+into fine bins (``bits`` per channel, 6 by default: at most 262,144 bins) that carry their pixel
+count and the *exact* mean colour of their pixels, not the bin centre (:func:`bin_colors`).
+k-means then runs on the occupied bins weighted by their counts: its cost grows with the number
+of distinct colours, not with megapixels.
 
 When every occupied bin holds a single colour the histogram is exact (``exact=True``): the rows
 are the image's distinct colours.  Images with few colours (logos, pixel art, GIFs) stay
 lossless that way.
 
-The pass is parallel over a fixed number of row groups, each with its own tables; the sums are
-integers, so merging them gives the same result in any order and for any thread count.
+The distinct-colour pass also leaves a table from 24-bit colour code to row, so that remapping
+every pixel afterwards is one table lookup per pixel.  The pass splits the *colour codes* (not
+the pixels) between threads, so every table entry is written by one thread only; counts are
+integers and rows are numbered in colour-code order, so the result is the same for any thread
+count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from core.errors import InputError
 
-#: row groups of the parallel pass: fixed, so that memory use does not depend on the machine
-_GROUPS = 4
+#: blocks of the colour-code table scanned in parallel when numbering the distinct colours
+_BLOCKS = 256
+
+
+@dataclass(frozen=True)
+class DistinctColors:
+    """The distinct colours of some pixels, in increasing 24-bit code order.
+
+    ``colors`` (m, 3) uint8 sRGB, ``counts`` (m,) int64 pixels of each, and ``table``: a
+    (2**24,) int32 array whose entry ``r << 16 | g << 8 | b`` is the row of that colour (entries
+    of colours that do not occur are meaningless).
+    """
+
+    colors: np.ndarray
+    counts: np.ndarray
+    table: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -40,70 +60,163 @@ class Histogram:
         return int(self.counts.sum())
 
 
+@njit(inline="always", cache=True)
+def colour_code(r, g, b):
+    """The 24-bit code ``r << 16 | g << 8 | b`` of a colour."""
+    return (np.int32(r) << 16) | (np.int32(g) << 8) | np.int32(b)
+
+
 @njit(parallel=True, cache=True)
-def _bin_groups(pix, bits, counts, sums, first, mixed):
-    """Fill per-group tables: pixel count, channel sums, first colour seen and a 'mixed' flag."""
+def _count_codes(pix, table, parts):
+    """Count every colour code; part p owns the codes whose red value falls in its p-th range."""
     n = pix.shape[0]
-    groups = counts.shape[0]
-    shift = 8 - bits
-    for g in prange(groups):
-        start = g * n // groups
-        stop = (g + 1) * n // groups
-        for i in range(start, stop):
-            r = np.int64(pix[i, 0])
-            gr = np.int64(pix[i, 1])
-            b = np.int64(pix[i, 2])
-            key = (((r >> shift) << bits) | (gr >> shift)) << bits | (b >> shift)
-            colour = (r << 16) | (gr << 8) | b
-            if counts[g, key] == 0:
-                first[g, key] = colour
-            elif first[g, key] != colour:
-                mixed[g, key] = True
-            counts[g, key] += 1
-            sums[g, key, 0] += r
-            sums[g, key, 1] += gr
-            sums[g, key, 2] += b
+    for p in prange(parts):
+        for i in range(n):
+            r = np.int32(pix[i, 0])
+            if (r * parts) >> 8 != p:
+                continue
+            table[colour_code(r, pix[i, 1], pix[i, 2])] += 1
+
+
+@njit(parallel=True, cache=True)
+def _occupied_per_block(table, out):
+    size = table.shape[0] // out.shape[0]
+    for b in prange(out.shape[0]):
+        c = 0
+        for j in range(b * size, (b + 1) * size):
+            if table[j] != 0:
+                c += 1
+        out[b] = c
+
+
+@njit(parallel=True, cache=True)
+def _number_colours(table, start, colors, counts):
+    """Write each occupied code's colour and count at its row; replace its count by the row."""
+    size = table.shape[0] // start.shape[0]
+    for b in prange(start.shape[0]):
+        row = start[b]
+        for j in range(b * size, (b + 1) * size):
+            c = table[j]
+            if c != 0:
+                colors[row, 0] = j >> 16
+                colors[row, 1] = (j >> 8) & 255
+                colors[row, 2] = j & 255
+                counts[row] = c
+                table[j] = row
+                row += 1
+
+
+def _check_pixels(pixels) -> np.ndarray:
+    pix = np.asarray(pixels)
+    if pix.ndim != 2 or pix.shape[1] != 3 or pix.dtype != np.uint8:
+        raise InputError(f"pixels must be an (n, 3) uint8 array, got {pix.shape} {pix.dtype}")
+    if pix.shape[0] == 0:
+        raise InputError("the image has no pixels to cluster (all transparent or empty)")
+    if pix.shape[0] >= 2**31:
+        raise InputError(f"too many pixels ({pix.shape[0]}); at most 2**31 - 1 are supported")
+    return np.ascontiguousarray(pix)
+
+
+def distinct_colors(pixels) -> DistinctColors:
+    """Reduce (n, 3) uint8 sRGB pixels to their distinct colours with pixel counts."""
+    pix = _check_pixels(pixels)
+    table = np.zeros(1 << 24, dtype=np.int32)  # calloc: only pages that are touched cost
+    _count_codes(pix, table, numba.get_num_threads())
+    per_block = np.empty(_BLOCKS, dtype=np.int64)
+    _occupied_per_block(table, per_block)
+    start = np.zeros(_BLOCKS, dtype=np.int64)
+    np.cumsum(per_block[:-1], out=start[1:])
+    m = int(per_block.sum())
+    colors = np.empty((m, 3), dtype=np.uint8)
+    counts = np.empty(m, dtype=np.int64)
+    _number_colours(table, start, colors, counts)
+    return DistinctColors(colors=colors, counts=counts, table=table)
 
 
 @njit(cache=True)
-def _merge(counts, sums, first, mixed):
-    """Sum the group tables; returns (counts, sums, any bin mixed) of the occupied bins."""
-    groups, n_bins = counts.shape
-    total = np.zeros(n_bins, dtype=np.int64)
-    tsums = np.zeros((n_bins, 3), dtype=np.int64)
-    colour = np.full(n_bins, -1, dtype=np.int64)
-    any_mixed = False
-    for g in range(groups):
-        for key in range(n_bins):
-            c = counts[g, key]
-            if c == 0:
-                continue
-            total[key] += c
-            for t in range(3):
-                tsums[key, t] += sums[g, key, t]
-            if mixed[g, key] or (colour[key] >= 0 and colour[key] != first[g, key]):
-                any_mixed = True
-            colour[key] = first[g, key]
-    keys = np.flatnonzero(total)
-    return total[keys], tsums[keys], any_mixed
+def _group_sums(group, values, weights, n_groups):
+    """Per group: the weight and the weighted sum of the value rows (sequential, deterministic)."""
+    d = values.shape[1]
+    wsum = np.zeros(n_groups)
+    sums = np.zeros((n_groups, d))
+    for i in range(group.shape[0]):
+        g = group[i]
+        w = weights[i]
+        wsum[g] += w
+        for t in range(d):
+            sums[g, t] += w * values[i, t]
+    return wsum, sums
+
+
+def group_means(group: np.ndarray, values: np.ndarray, weights: np.ndarray,
+                n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean of ``values`` rows per group (0..n_groups-1, all non-empty) and its weight."""
+    wsum, sums = _group_sums(np.ascontiguousarray(group, dtype=np.int64),
+                             np.ascontiguousarray(values, dtype=np.float64),
+                             np.ascontiguousarray(weights, dtype=np.float64), n_groups)
+    return sums / wsum[:, None], wsum
+
+
+@njit(cache=True)
+def _number_bins(keys, n_bins):
+    """Row of each key's bin, bins numbered in increasing key order; and each bin's key."""
+    row_of_key = np.full(n_bins, -1, dtype=np.int64)
+    for i in range(keys.shape[0]):
+        row_of_key[keys[i]] = 0
+    m = 0
+    for key in range(n_bins):
+        if row_of_key[key] == 0:
+            row_of_key[key] = m
+            m += 1
+    key_of_bin = np.empty(m, dtype=np.int64)
+    rows = np.empty(keys.shape[0], dtype=np.int64)
+    for i in range(keys.shape[0]):
+        rows[i] = row_of_key[keys[i]]
+        key_of_bin[rows[i]] = keys[i]
+    return rows, key_of_bin
+
+
+@njit(cache=True)
+def _colour_keys(colors, bits):
+    shift = 8 - bits
+    keys = np.empty(colors.shape[0], dtype=np.int64)
+    for i in range(colors.shape[0]):
+        keys[i] = ((np.int64(colors[i, 0]) >> shift) << (2 * bits)
+                   | (np.int64(colors[i, 1]) >> shift) << bits
+                   | (np.int64(colors[i, 2]) >> shift))
+    return keys
+
+
+def bin_rows(colors: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bin row of each uint8 colour (bins numbered in key order) and the key of each bin."""
+    if not 1 <= bits <= 8:
+        raise InputError(f"bits must be between 1 and 8, got {bits}")
+    return _number_bins(_colour_keys(colors, bits), 1 << (3 * bits))
+
+
+def coarser_keys(keys: np.ndarray, bits: int, drop: int) -> np.ndarray:
+    """Keys of ``bits``-bit bins in the bins of ``bits - drop`` bits that contain them."""
+    mask = (1 << bits) - 1
+    r, g, b = keys >> (2 * bits), (keys >> bits) & mask, keys & mask
+    fewer = bits - drop
+    return ((r >> drop) << (2 * fewer)) | ((g >> drop) << fewer) | (b >> drop)
+
+
+def renumber(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows for arbitrary bin keys (numbered in key order) and the key of each row."""
+    return _number_bins(keys, 1 << (3 * bits))
+
+
+def bin_colors(distinct: DistinctColors, bits: int = 6) -> Histogram:
+    """Group distinct colours into bins with their exact mean colour and pixel count."""
+    row_bin, keys = bin_rows(distinct.colors, bits)
+    means, counts = group_means(row_bin, distinct.colors, distinct.counts, keys.size)
+    return Histogram(colors=means, counts=counts.astype(np.int64),
+                     exact=keys.size == row_bin.size)
 
 
 def color_histogram(pixels, bits: int = 6) -> Histogram:
     """Reduce (n, 3) uint8 sRGB pixels to occupied bins with exact mean colours and counts."""
-    pix = np.asarray(pixels)
-    if pix.ndim != 2 or pix.shape[1] != 3 or pix.dtype != np.uint8:
-        raise InputError(f"pixels must be an (n, 3) uint8 array, got {pix.shape} {pix.dtype}")
-    if not 1 <= bits <= 6:  # 7 bits would need 2^21-bin tables per group (over 300 MB)
-        raise InputError(f"bits must be between 1 and 6, got {bits}")
-    if pix.shape[0] == 0:
-        raise InputError("the image has no pixels to cluster (all transparent or empty)")
-    pix = np.ascontiguousarray(pix)
-    n_bins = 1 << (3 * bits)
-    counts = np.zeros((_GROUPS, n_bins), dtype=np.int64)
-    sums = np.zeros((_GROUPS, n_bins, 3), dtype=np.int64)
-    first = np.zeros((_GROUPS, n_bins), dtype=np.int64)
-    mixed = np.zeros((_GROUPS, n_bins), dtype=np.bool_)
-    _bin_groups(pix, bits, counts, sums, first, mixed)
-    total, tsums, any_mixed = _merge(counts, sums, first, mixed)
-    colors = tsums / total[:, None]
-    return Histogram(colors=colors, counts=total, exact=not any_mixed)
+    if not 1 <= bits <= 8:
+        raise InputError(f"bits must be between 1 and 8, got {bits}")
+    return bin_colors(distinct_colors(pixels), bits)

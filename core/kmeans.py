@@ -272,18 +272,32 @@ def _relocate_empty(X, w, labels, centers, total, wtotal) -> None:
 # initialisation
 
 
-def _kmeans_plusplus(X, w, k, rng) -> np.ndarray:
-    """Greedy k-means++ (2 + ln k local trials per centre), weighted by ``w``, as scikit-learn."""
+def _kmeans_plusplus(X, w, k, rng, fixed=None) -> np.ndarray:
+    """Greedy k-means++ (2 + ln k local trials per centre), weighted by ``w``, as scikit-learn.
+
+    ``fixed`` (j, d) centres, when given, are the first j centres and the seeding continues
+    from them (quantizing with locked colours: the free centres go where the locked ones are
+    not).
+    """
     n = X.shape[0]
     n_trials = 2 + int(np.log(k))
     wf = w.astype(np.float64)
+    parallel = _parallel(n, n_trials, X.shape[1])
+    update_closest = kern.update_closest_par if parallel else kern.update_closest_ser
+    potentials = kern.candidate_potentials_par if parallel else kern.candidate_potentials_ser
     centers = np.empty((k, X.shape[1]), dtype=X.dtype)
-    first = rng.choice(n, p=wf / wf.sum())
-    centers[0] = X[first]
-    closest = np.full(n, np.inf)
-    kern.update_closest(X, first, closest, chunk_size(n))
+    if fixed is not None and len(fixed):
+        n_fixed = len(fixed)
+        centers[:n_fixed] = fixed
+        closest = assign(X, centers[:n_fixed])[1]
+    else:
+        n_fixed = 1
+        first = rng.choice(n, p=wf / wf.sum())
+        centers[0] = X[first]
+        closest = np.full(n, np.inf)
+        update_closest(X, first, closest, chunk_size(n))
     pot_partial = np.empty((_n_chunks(n), n_trials))
-    for c in range(1, k):
+    for c in range(n_fixed, k):
         cum = np.cumsum(wf * closest)
         pot = cum[-1]
         if pot > 0:
@@ -292,11 +306,29 @@ def _kmeans_plusplus(X, w, k, rng) -> np.ndarray:
         else:  # every row already sits on a centre: any weighted row will do
             cand = rng.choice(n, size=n_trials, p=wf / wf.sum())
         cand = cand.astype(np.int64)
-        kern.candidate_potentials(X, w, cand, closest, pot_partial, chunk_size(n))
+        potentials(X, w, cand, closest, pot_partial, chunk_size(n))
         best = cand[int(np.argmin(pot_partial.sum(axis=0)))]
-        kern.update_closest(X, best, closest, chunk_size(n))
+        update_closest(X, best, closest, chunk_size(n))
         centers[c] = X[best]
     return centers
+
+
+def kmeans_plusplus(X, n_clusters: int, *, sample_weight=None, fixed=None,
+                    random_state=None) -> np.ndarray:
+    """k-means++ starting centres (the ``init="k-means++"`` of the estimators), as an array.
+
+    ``fixed``: centres that must be among the result (they come first); the others are seeded
+    around them.
+    """
+    X = check_data(X)
+    k = _check_n_clusters(n_clusters, X.shape[0])
+    w = _check_weight(sample_weight, X.shape[0])
+    if fixed is not None:
+        fixed = np.asarray(fixed, dtype=X.dtype)
+        if fixed.ndim != 2 or fixed.shape[1] != X.shape[1] or fixed.shape[0] > k:
+            raise InputError(f"fixed centres must have shape (j <= {k}, {X.shape[1]}), "
+                             f"got {fixed.shape}")
+    return _kmeans_plusplus(X, w, k, np.random.default_rng(random_state), fixed)
 
 
 def _initial_centers(X, w, k, init, rng) -> np.ndarray:

@@ -85,4 +85,4 @@ def test_bad_input(bad, match):
 
 def test_bad_bits():
     with pytest.raises(InputError, match="bits"):
-        color_histogram(np.zeros((5, 3), np.uint8), bits=8)
+        color_histogram(np.zeros((5, 3), np.uint8), bits=9)
