@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subparsers = parser.add_subparsers(
         dest="command",
+        prog=PROG,  # else subcommand usage lines repeat the custom top-level usage
         metavar="COMMAND",
         help=f"one of: {', '.join(COMMANDS)} (COMMAND -h for its options)",
     )

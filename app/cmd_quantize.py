@@ -23,7 +23,6 @@ PROG = "palettelab"
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "quantize",
-        prog=f"{PROG} quantize",  # argparse would derive it from the top-level custom usage
         help="reduce an image to N colours (or remap it to a palette file)",
         description="Reduce an image to N colours and write the recoloured image (indexed "
                     "PNG/GIF/BMP/TIFF, lossless WebP). With --map, remap it to the colours of "
@@ -47,7 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="colours that must be in the palette unchanged, e.g. '#ff0000,#ffffff'")
     p.add_argument("--palette", metavar="PALETTE_FILE",
                    help="also write the palette (.gpl .ase .aco .json .txt .css .png)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=int, default=None, metavar="S",
                    help="random seed (same seed, same result; default 0)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON summary (palette, counts, seconds) to stdout")
@@ -65,7 +64,7 @@ def _check_usage(args: argparse.Namespace) -> None:
     if args.map is not None:
         clash = [flag for flag, used in (("-k", args.k is not None), ("--lock", bool(args.lock)),
                                          ("--palette", args.palette is not None),
-                                         ("--seed", args.seed != 0)) if used]
+                                         ("--seed", args.seed is not None)) if used]
         if clash:
             parser.error(f"--map uses the palette file as it is; {', '.join(clash)} "
                          f"cannot be combined with it")
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         q = quantize(loaded.pixels, args.k, space=args.space, dither=args.dither,
                      dither_strength=args.dither_strength, locked=args.lock,
-                     random_state=args.seed)
+                     random_state=0 if args.seed is None else args.seed)
     for note in save_image(args.output, q):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     if args.palette is not None:

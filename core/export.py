@@ -93,7 +93,7 @@ def save_image(path: str | os.PathLike, q: Quantized) -> list[str]:
         image = q.image()
         im = Image.fromarray(image if how == "rgba" else image[..., :3])
         if fmt == "WEBP":
-            options.update(lossless=True, quality=100)
+            options["lossless"] = True
     if fmt == "PNG":  # zlib level 3: 2.4x faster than Pillow's 6 on 12 MP, files 13 % larger
         options["compress_level"] = 3
     try:

@@ -29,8 +29,9 @@ from numba import njit, prange
 
 from core.errors import InputError
 
-#: blocks of the colour-code table scanned in parallel when numbering the distinct colours
-_BLOCKS = 256
+#: the colour-code table is scanned in blocks of 2**12 codes, skipping blocks no pixel touched
+_BLOCK_BITS = 12
+_BLOCKS = 1 << (24 - _BLOCK_BITS)
 
 
 @dataclass(frozen=True)
@@ -67,33 +68,42 @@ def colour_code(r, g, b):
 
 
 @njit(parallel=True, cache=True)
-def _count_codes(pix, table, parts):
-    """Count every colour code; part p owns the codes whose red value falls in its p-th range."""
+def _count_codes(pix, table, touched, parts):
+    """Count every colour code; part p owns the codes whose red value falls in its p-th range.
+
+    ``touched[code >> 12]`` marks the 4096-code blocks that hold any colour, so that the later
+    scans skip the (for most images, many) empty blocks of the 2**24-entry table.
+    """
     n = pix.shape[0]
     for p in prange(parts):
         for i in range(n):
             r = np.int32(pix[i, 0])
             if (r * parts) >> 8 != p:
                 continue
-            table[colour_code(r, pix[i, 1], pix[i, 2])] += 1
+            code = colour_code(r, pix[i, 1], pix[i, 2])
+            table[code] += 1
+            touched[code >> _BLOCK_BITS] = True
 
 
 @njit(parallel=True, cache=True)
-def _occupied_per_block(table, out):
-    size = table.shape[0] // out.shape[0]
+def _occupied_per_block(table, touched, out):
+    size = 1 << _BLOCK_BITS
     for b in prange(out.shape[0]):
         c = 0
-        for j in range(b * size, (b + 1) * size):
-            if table[j] != 0:
-                c += 1
+        if touched[b]:
+            for j in range(b * size, (b + 1) * size):
+                if table[j] != 0:
+                    c += 1
         out[b] = c
 
 
 @njit(parallel=True, cache=True)
-def _number_colours(table, start, colors, counts):
+def _number_colours(table, start, per_block, colors, counts):
     """Write each occupied code's colour and count at its row; replace its count by the row."""
-    size = table.shape[0] // start.shape[0]
+    size = 1 << _BLOCK_BITS
     for b in prange(start.shape[0]):
+        if per_block[b] == 0:
+            continue
         row = start[b]
         for j in range(b * size, (b + 1) * size):
             c = table[j]
@@ -121,15 +131,16 @@ def distinct_colors(pixels) -> DistinctColors:
     """Reduce (n, 3) uint8 sRGB pixels to their distinct colours with pixel counts."""
     pix = _check_pixels(pixels)
     table = np.zeros(1 << 24, dtype=np.int32)  # calloc: only pages that are touched cost
-    _count_codes(pix, table, numba.get_num_threads())
+    touched = np.zeros(_BLOCKS, dtype=np.bool_)
+    _count_codes(pix, table, touched, numba.get_num_threads())
     per_block = np.empty(_BLOCKS, dtype=np.int64)
-    _occupied_per_block(table, per_block)
+    _occupied_per_block(table, touched, per_block)
     start = np.zeros(_BLOCKS, dtype=np.int64)
     np.cumsum(per_block[:-1], out=start[1:])
     m = int(per_block.sum())
     colors = np.empty((m, 3), dtype=np.uint8)
     counts = np.empty(m, dtype=np.int64)
-    _number_colours(table, start, colors, counts)
+    _number_colours(table, start, per_block, colors, counts)
     return DistinctColors(colors=colors, counts=counts, table=table)
 
 

@@ -703,6 +703,10 @@ def warm_up() -> None:
             driver(X, w, X[:3], np.zeros(64, dtype=np.int32), np.empty(1), 64)
         for driver in (kern.column_sums_par, kern.column_sums_ser):
             driver(X, np.zeros(3), 1, np.empty((1, 3)), 64)
+        for driver in (kern.update_closest_par, kern.update_closest_ser):
+            driver(X, 0, np.full(64, np.inf), 64)
+        for driver in (kern.candidate_potentials_par, kern.candidate_potentials_ser):
+            driver(X, w, np.zeros(2, dtype=np.int64), np.full(64, np.inf), np.empty((1, 2)), 64)
         KMeans(3, random_state=0, max_iter=3).fit(X)
         MiniBatchKMeans(3, batch_size=16, random_state=0, max_iter=1).fit(X)
         update(X, np.zeros(64, dtype=np.int32), 2)

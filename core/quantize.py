@@ -501,3 +501,21 @@ def remap(image, palette, *, space: str = "oklab", dither: str = "none",
     labels, counts = _assign_colours(colours, _bins(colours), pal, space)
     return _result(img, colours, pal, labels, counts, space, dither, strength, False,
                    _Reporter(None, space))
+
+
+def warm_up() -> None:
+    """Compile (or load from the numba cache) every kernel a quantization can use.
+
+    Call it from a worker thread at start-up: the first real run then does not stall.
+    """
+    from core import kmeans
+
+    kmeans.warm_up()
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, size=(200, 200, 4), dtype=np.uint8)  # > _EXACT_LIMIT colours
+    img[..., 3] = 255
+    img[:4, :4, 3] = 0
+    for space in SPACES:
+        quantize(img, 4, space=space, n_init=1)
+    quantize(img[..., :3], 3, locked=["#000000"], dither="fs", n_init=1)
+    remap(img[:8, :8], [[0, 0, 0], [255, 255, 255]], dither="bayer")
