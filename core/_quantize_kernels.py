@@ -149,3 +149,36 @@ def lloyd_pass(values, weights, start, members, means, wsum, radius, scatter, C,
                 acc += weights[i] * e1
         inertia[c] = acc
         changed[c] = n_changed
+
+
+@njit(parallel=True, cache=True)
+def _two_nearest_rows(X, C, labels, d1, d2):
+    k = C.shape[0]
+    for i in prange(X.shape[0]):
+        best = 0
+        first = np.inf
+        second = np.inf
+        for j in range(k):
+            dist = 0.0
+            for t in range(X.shape[1]):
+                diff = X[i, t] - C[j, t]
+                dist += diff * diff
+            if dist < first:
+                second = first
+                first = dist
+                best = j
+            elif dist < second:
+                second = dist
+        labels[i] = best
+        d1[i] = first
+        d2[i] = second
+
+
+def two_nearest(X: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest centre of every row, its squared distance and the second-nearest's (rowwise:
+    no reduction, so any thread count gives the same result)."""
+    n = X.shape[0]
+    labels, d1, d2 = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    _two_nearest_rows(np.ascontiguousarray(X, dtype=np.float64),
+                      np.ascontiguousarray(C, dtype=np.float64), labels, d1, d2)
+    return labels, d1, d2

@@ -8,8 +8,9 @@ The pipeline, one small step each (see DESIGN.md):
    (:mod:`core.colorspace`; OKLab by default, where equal distances look equally different).
 3. **bins**: photos have up to millions of distinct colours, so they are grouped into 6-bit bins
    carrying the exact mean (in the clustering space) and pixel count of their colours.
-4. **starts**: ``n_init`` k-means++ starts run to convergence on the bins (cheap: tens of
-   thousands of rows); the lowest inertia wins.
+4. **starts**: ``n_init`` k-means++ starts on coarser (5-bit) bins; the lowest inertia wins,
+   is improved there by swap moves (a centre that is barely needed is moved to where the
+   error is largest) while that lowers the inertia, and descends on the 6-bit bins.
 5. **polish**: the winner is refined by a few Lloyd iterations on the exact distinct colours,
    which recovers what binning blurred.
 6. **palette**: centres to sRGB uint8; locked colours put back exactly; a duplicate or unused
@@ -54,9 +55,11 @@ _EXACT_LIMIT = 1 << 15
 _BIN_BITS = 6
 _START_MAX_ITER = 30
 _REFINE_MAX_ITER = 300
+_SWAP_TRIALS = 4
+_SWAP_MAX_ITER = 30
 _POLISH_MAX_ITER = 100
 _TOL = 1e-4
-_DEFAULT_STARTS = 4
+_DEFAULT_STARTS = 2
 
 
 @dataclass(frozen=True)
@@ -318,19 +321,68 @@ def _kmeans(X, w, C0, n_fixed, max_iter, on_step):
     return km.cluster_centers_, km.inertia_, km.n_iter_
 
 
-def _best_start(X, w, k, locked_values, n_init, seed_seq, report: _Reporter):
-    """Run ``n_init`` k-means++ starts on the rows X; return the lowest-inertia centres."""
-    best = None
+def _starts(X, w, k, locked_values, n_init, seed_seq, report: _Reporter):
+    """Run ``n_init`` k-means++ starts on the rows X; (centres, inertia) of each, best first."""
+    results = []
     seeds = seed_seq.spawn(n_init)
     for s in range(n_init):
         C0 = kmeans_plusplus(X, k, sample_weight=w, fixed=locked_values,
                              random_state=np.random.default_rng(seeds[s]))
-        on_step = report.iterations("clustering", 0.05 + 0.55 * s / n_init,
-                                    0.05 + 0.55 * (s + 1) / n_init, _START_MAX_ITER)
+        on_step = report.iterations("clustering", 0.05 + 0.45 * s / n_init,
+                                    0.05 + 0.45 * (s + 1) / n_init, _START_MAX_ITER)
         C, inertia, _ = _kmeans(X, w, C0, len(locked_values), _START_MAX_ITER, on_step)
-        if best is None or inertia < best[1]:
-            best = (C, inertia)
-    return best[0]
+        results.append((C, inertia))
+    return sorted(results, key=lambda r: r[1])
+
+
+def _swap_improve(X, w, C, inertia, n_fixed, report: _Reporter):
+    """Escape a poor local optimum by moving one centre to where it is needed most.
+
+    k-means cannot move a centre across the data, so a start that put two centres on one
+    colour and none on another stays there.  Each trial takes the centre whose removal costs
+    least (its rows' extra distance to their second-nearest centre) to the row with the
+    largest weighted error in the cluster with the largest error, and descends again (at most
+    ``_SWAP_MAX_ITER`` iterations: the polish finishes the descent); it is kept if the inertia
+    drops, and trials stop at the first that does not help.  Locked centres stay.
+    """
+    k = C.shape[0]
+    for trial in range(_SWAP_TRIALS):
+        labels, d1, d2 = qk.two_nearest(X, C)
+        removal = np.bincount(labels, w * (d2 - d1), k)
+        error = np.bincount(labels, w * d1, k)
+        target = int(np.argmax(error))
+        sources = [j for j in np.argsort(removal, kind="stable").tolist()
+                   if j >= n_fixed and j != target]
+        if not sources:
+            break
+        rows = np.flatnonzero(labels == target)
+        trial_C = C.copy()
+        trial_C[sources[0]] = X[rows[np.argmax(w[rows] * d1[rows])]]
+        on_step = report.iterations("improving", 0.55 + 0.15 * trial / _SWAP_TRIALS,
+                                    0.55 + 0.15 * (trial + 1) / _SWAP_TRIALS)
+        new_C, new_inertia, _ = _kmeans(X, w, trial_C, n_fixed, _SWAP_MAX_ITER, on_step)
+        if not new_inertia < inertia * (1.0 - 1e-9):
+            break
+        C, inertia = new_C, new_inertia
+    return C
+
+
+def _best_start(colours: _Colours, bins: _Bins, k, locked_values, n_init, seed_seq,
+                report: _Reporter) -> np.ndarray:
+    """The best of the starts, descended on the 6-bit bins (when the starts ran coarser) and
+    improved by swaps there; the polish then finishes on the exact colours.
+
+    Measured on the 12 MP benchmark image: swaps on the 5-bit bins are cheaper but left
+    0.01-0.015 dB of PSNR behind, from which start to start the result varied more.
+    """
+    X, w = _coarse(colours, bins)
+    n_fixed = len(locked_values)
+    C, inertia = _starts(X, w, k, locked_values, n_init, seed_seq, report)[0]
+    if X is not colours.values:
+        X, w = bins.means, bins.wsum
+        C, inertia, _ = _kmeans(X, w, C, n_fixed, _REFINE_MAX_ITER,
+                                report.iterations("refining", 0.5, 0.55))
+    return _swap_improve(X, w, C, inertia, n_fixed, report)
 
 
 def _polish(colours: _Colours, bins: _Bins, C, n_fixed, report: _Reporter):
@@ -471,11 +523,7 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     palette = _small_palette(colours, locked_rgb, k)
     if palette is None:
         locked_values = from_srgb(locked_rgb, space)
-        X, w = _coarse(colours, bins)  # bins hold at most 64 colours: more than k rows
-        C = _best_start(X, w, k, locked_values, int(n_init), seed_seq, report)
-        if X.shape[0] < bins.wsum.shape[0]:  # the starts ran on coarser bins: refine on these
-            C = _kmeans(bins.means, bins.wsum, C, len(locked_rgb), _REFINE_MAX_ITER,
-                        report.iterations("refining", 0.6, 0.7))[0]
+        C = _best_start(colours, bins, k, locked_values, int(n_init), seed_seq, report)
         C = _polish(colours, bins, C, len(locked_rgb), report)
         palette = to_srgb8(C, space)
         palette[: len(locked_rgb)] = locked_rgb
