@@ -27,6 +27,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from core.buffers import BufferPool
 from core.errors import InputError
 
 #: the colour-code table is scanned in blocks of 2**12 codes, skipping blocks no pixel touched
@@ -127,11 +128,34 @@ def _check_pixels(pixels) -> np.ndarray:
     return np.ascontiguousarray(pix)
 
 
-def distinct_colors(pixels) -> DistinctColors:
-    """Reduce (n, 3) uint8 sRGB pixels to their distinct colours with pixel counts."""
+@njit(parallel=True, cache=True)
+def _zero_blocks(table, touched):
+    size = 1 << _BLOCK_BITS
+    for b in prange(touched.shape[0]):
+        if touched[b]:
+            table[b * size:(b + 1) * size] = 0
+            touched[b] = False
+
+
+def _new_tables() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(1 << 24, dtype=np.int32), np.zeros(_BLOCKS, dtype=np.bool_)
+
+
+#: a zeroed code table and its block flags for :func:`distinct_colors`, reused between calls
+#: (``with TABLES.lend() as tables:``; the result's ``table`` is valid inside the block only)
+TABLES = BufferPool(_new_tables, reset=lambda tables: _zero_blocks(*tables))
+
+
+def distinct_colors(pixels, tables: tuple[np.ndarray, np.ndarray] | None = None
+                    ) -> DistinctColors:
+    """Reduce (n, 3) uint8 sRGB pixels to their distinct colours with pixel counts.
+
+    ``tables``: a zeroed (2**24,) int32 table and (4096,) bool block flags to work in, as lent
+    by :data:`TABLES` (the result's ``table`` is then valid only while they are lent); by
+    default new ones are allocated.
+    """
     pix = _check_pixels(pixels)
-    table = np.zeros(1 << 24, dtype=np.int32)  # calloc: only pages that are touched cost
-    touched = np.zeros(_BLOCKS, dtype=np.bool_)
+    table, touched = _new_tables() if tables is None else tables
     _count_codes(pix, table, touched, numba.get_num_threads())
     per_block = np.empty(_BLOCKS, dtype=np.int64)
     _occupied_per_block(table, touched, per_block)

@@ -36,6 +36,7 @@ from core import remap as _remap
 from core.colorspace import from_srgb, to_srgb8
 from core.errors import InputError
 from core.histogram import (
+    TABLES,
     DistinctColors,
     bin_rows,
     coarser_keys,
@@ -56,7 +57,7 @@ _BIN_BITS = 6
 _START_MAX_ITER = 30
 _REFINE_MAX_ITER = 300
 _SWAP_TRIALS = 4
-_SWAP_MAX_ITER = 30
+_SWAP_MAX_ITER = 15
 _POLISH_MAX_ITER = 100
 _TOL = 1e-4
 _DEFAULT_STARTS = 2
@@ -187,14 +188,14 @@ class _Colours:
     weights: np.ndarray  # (m,) float64 pixel counts
 
 
-def _visible_colours(img: np.ndarray, space: str) -> _Colours:
+def _visible_colours(img: np.ndarray, space: str, tables) -> _Colours:
     if img.shape[2] == 4:
         visible = img[img[..., 3] > 0][:, :3]
         if visible.shape[0] == 0:
             raise InputError("the image is fully transparent: there are no colours to keep")
     else:
         visible = img.reshape(-1, 3)
-    distinct = distinct_colors(visible)
+    distinct = distinct_colors(visible, tables)
     return _Colours(distinct, from_srgb(distinct.colors, space),
                     distinct.counts.astype(np.float64))
 
@@ -518,19 +519,21 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
 
     report = _Reporter(progress, space)
     report("histogram", 0.0)
-    colours = _visible_colours(img, space)
-    bins = _bins(colours)
-    palette = _small_palette(colours, locked_rgb, k)
-    if palette is None:
-        locked_values = from_srgb(locked_rgb, space)
-        C = _best_start(colours, bins, k, locked_values, int(n_init), seed_seq, report)
-        C = _polish(colours, bins, C, len(locked_rgb), report)
-        palette = to_srgb8(C, space)
-        palette[: len(locked_rgb)] = locked_rgb
-        palette, labels, counts = _repair(palette, len(locked_rgb), colours, bins, space)
-    else:
-        labels, counts = _assign_colours(colours, bins, palette, space)
-    return _result(img, colours, palette, labels, counts, space, dither, strength, True, report)
+    with TABLES.lend() as tables:
+        colours = _visible_colours(img, space, tables)
+        bins = _bins(colours)
+        palette = _small_palette(colours, locked_rgb, k)
+        if palette is None:
+            locked_values = from_srgb(locked_rgb, space)
+            C = _best_start(colours, bins, k, locked_values, int(n_init), seed_seq, report)
+            C = _polish(colours, bins, C, len(locked_rgb), report)
+            palette = to_srgb8(C, space)
+            palette[: len(locked_rgb)] = locked_rgb
+            palette, labels, counts = _repair(palette, len(locked_rgb), colours, bins, space)
+        else:
+            labels, counts = _assign_colours(colours, bins, palette, space)
+        return _result(img, colours, palette, labels, counts, space, dither, strength, True,
+                       report)
 
 
 def remap(image, palette, *, space: str = "oklab", dither: str = "none",
@@ -545,10 +548,11 @@ def remap(image, palette, *, space: str = "oklab", dither: str = "none",
     space = _check_choice(space, SPACES, "space")
     dither = _check_choice(dither, DITHERS, "dither")
     strength = _check_strength(dither_strength)
-    colours = _visible_colours(img, space)
-    labels, counts = _assign_colours(colours, _bins(colours), pal, space)
-    return _result(img, colours, pal, labels, counts, space, dither, strength, False,
-                   _Reporter(None, space))
+    with TABLES.lend() as tables:
+        colours = _visible_colours(img, space, tables)
+        labels, counts = _assign_colours(colours, _bins(colours), pal, space)
+        return _result(img, colours, pal, labels, counts, space, dither, strength, False,
+                       _Reporter(None, space))
 
 
 def warm_up() -> None:

@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from core.buffers import BufferPool
+
 #: rows per parallel chunk of the plain and ordered passes
 _ROWS = 16
 
@@ -40,6 +42,8 @@ BAYER8 = np.array([
     [15, 47, 7, 39, 13, 45, 5, 37],
     [63, 31, 55, 23, 61, 29, 53, 21],
 ], dtype=np.int64)
+_LUTS = BufferPool(lambda: np.empty(1 << 24, dtype=np.uint8))
+
 #: palette entries mixed per colour by ordered dithering (levels of the 64-step matrix)
 PATTERN_SIZE = 16
 
@@ -177,10 +181,10 @@ def _ordered(img, table, candidates, thresholds, out):
 def lookup(img: np.ndarray, colors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Palette index of every pixel of (H, W, 3|4) uint8 ``img``, given the index (``labels``)
     of each of its distinct ``colors``."""
-    lut = np.empty(1 << 24, dtype=np.uint8)  # only the entries of present colours are read
-    _fill_lut(colors, np.ascontiguousarray(labels, dtype=np.uint8), lut)
     out = np.empty(img.shape[:2], dtype=np.uint8)
-    _lookup(img, lut, out)
+    with _LUTS.lend() as lut:  # only the entries of present colours are read: no reset
+        _fill_lut(colors, np.ascontiguousarray(labels, dtype=np.uint8), lut)
+        _lookup(img, lut, out)
     return out
 
 

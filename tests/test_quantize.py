@@ -267,7 +267,7 @@ def test_remap_with_dither_uses_only_the_palette(photo):
 
 @pytest.mark.parametrize("space", ["oklab", "rgb"])
 def test_bin_pruned_pass_equals_brute_force(big_photo, space):
-    colours = Q._visible_colours(big_photo, space)
+    colours = Q._visible_colours(big_photo, space, None)
     bins = Q._bins(colours)
     rng = np.random.default_rng(0)
     for k in (2, 16, 40):
