@@ -60,21 +60,18 @@ def _looks_like_file(word: str) -> bool:
 
 
 def run_gui(file: str | None) -> int:
-    """Open the GUI on FILE, or on the bundled sample image. The GUI is not built yet."""
+    """Open the GUI on FILE, or on the bundled sample image."""
     if file is None:
         from app.resources import sample_image
 
-        sample_image()  # fails clearly if the bundled sample data is missing
-        target = "the bundled sample image resources/china.jpg"
+        target = str(sample_image())  # fails clearly if the bundled sample data is missing
     else:
         if not Path(file).is_file():
             raise InputError(f"{file}: no such file")
         target = file
-    print(
-        f"{PROG} {__version__}: the GUI is not built yet. It will open the image workspace on "
-        f"{target}; it arrives with the GUI issue. Until then, `{PROG} --version` works."
-    )
-    return 0
+    from app.gui import run
+
+    return run(target)
 
 
 def main(argv: list[str] | None = None) -> int:

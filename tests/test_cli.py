@@ -1,4 +1,4 @@
-"""The ``palettelab`` command line: version, GUI placeholder, usage errors, no Qt import."""
+"""The ``palettelab`` command line: version, opening the GUI, usage errors, no Qt in batch runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -37,20 +38,26 @@ def test_version_prints_name_and_version():
     assert proc.stderr == ""
 
 
-def test_no_arguments_describes_the_gui_and_exits_0():
-    proc = run_cli()
-    assert proc.returncode == 0, proc.stderr
-    assert "GUI" in proc.stdout
-    assert "china.jpg" in proc.stdout
-    assert "palettelab --version" in proc.stdout
+@pytest.fixture
+def fake_gui(monkeypatch):
+    """Replace the GUI entry point: these tests check what the CLI asks it to open."""
+    opened: list[str] = []
+    module = types.ModuleType("app.gui")
+    module.run = lambda path: opened.append(path) or 0
+    monkeypatch.setitem(sys.modules, "app.gui", module)
+    return opened
 
 
-def test_existing_file_argument_is_named(tmp_path):
+def test_no_arguments_opens_the_gui_on_the_sample(fake_gui):
+    assert cli.main([]) == 0
+    assert fake_gui == [str(sample_image())]
+
+
+def test_file_argument_opens_the_gui_on_it(fake_gui, tmp_path):
     image = tmp_path / "photo.png"
-    image.write_bytes(b"not really a png; the placeholder only checks it exists")
-    proc = run_cli(str(image))
-    assert proc.returncode == 0, proc.stderr
-    assert str(image) in proc.stdout
+    image.write_bytes(b"checked by the GUI's loader, not by the CLI")
+    assert cli.main([str(image)]) == 0
+    assert fake_gui == [str(image)]
 
 
 def test_missing_file_is_a_one_line_error_exit_1(tmp_path):
@@ -74,19 +81,17 @@ def test_bad_usage_exits_2(args):
 
 
 def test_main_returns_status_in_process(capsys):
-    assert cli.main([]) == 0
-    assert "GUI" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         cli.main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"palettelab {core.__version__}"
 
 
-def test_cli_does_not_import_qt():
+def test_batch_commands_do_not_import_qt(tmp_path):
     code = (
         "import json, sys\n"
         "from app.cli import main\n"
-        "main([])\n"
+        "main(['quantize', 'resources/china.jpg', '-k', '4', '-o', sys.argv[1]])\n"
         "qt = sorted(m for m in sys.modules\n"
         "            if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'))\n"
         "print(json.dumps(qt))\n"
@@ -94,7 +99,7 @@ def test_cli_does_not_import_qt():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     proc = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, str(tmp_path / "out.png")],
         cwd=REPO,
         env=env,
         capture_output=True,
