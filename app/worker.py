@@ -156,9 +156,8 @@ class QuantizeWorker(QObject):
         self._wake.emit()
 
     def cancel(self) -> None:
-        """Cancel the running and any pending run."""
+        """Cancel the running and any pending run (each reports ``cancelled``)."""
         with self._lock:
-            self._pending = None
             self._newest_job += 1
 
     def frame_shown(self) -> None:
@@ -209,7 +208,10 @@ class QuantizeWorker(QObject):
     def _run_newest(self) -> None:
         with self._lock:
             request, self._pending = self._pending, None
-        if request is None or self._pixels is None:
+        if request is None:
+            return
+        if self._stale(request.job) or self._pixels is None:
+            self.cancelled.emit(request.job)
             return
         from core.errors import InputError
 

@@ -1,0 +1,419 @@
+"""The palette panel: one row per palette entry (swatch, hex code, share, lock), sorted by share.
+
+Live previews call ``set_palette`` up to 30 times a second while a run is going, so rows are
+updated in place: widgets are created or removed only when the number of entries changes, each
+row touches a widget only when its value actually changed, and every label has a fixed size so
+that a new text never sends a layout request up through 256 rows.
+
+Locks are kept by colour value, not by row: a re-run reorders the palette (it is sorted by
+share), and the user locked a colour, not a position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontDatabase,
+    QFontMetrics,
+    QGuiApplication,
+    QIcon,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+RGB = tuple[int, int, int]
+
+UNKNOWN_SHARE = "–"
+LOCK_TOOLTIP = "Lock this colour: it stays in the palette when you re-run"
+CLICK_TOOLTIP = "Click to copy the hex code; double-click to pick a new colour"
+SWATCH_SIZE = (28, 20)
+
+
+def _hex(rgb: RGB) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _lock_icon(color: QColor) -> QIcon:
+    """A drawn padlock, closed for the checked state and open otherwise.
+
+    Drawn rather than the 🔒/🔓 emoji because many Linux desktops have no emoji font and would
+    show empty boxes.
+    """
+    icon = QIcon()
+    for state, shackle_top, right_leg_end in (
+        (QIcon.State.On, 4.0, 14.0),  # closed: both legs reach the body
+        (QIcon.State.Off, 0.0, 9.0),  # open: shackle raised, right leg out of the body
+    ):
+        pixmap = QPixmap(32, 32)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        with QPainter(pixmap) as painter:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(color, 3.0))
+            shackle = QPainterPath()
+            shackle.moveTo(10.0, 14.0)
+            shackle.lineTo(10.0, shackle_top + 6.0)
+            shackle.arcTo(QRectF(10.0, shackle_top, 12.0, 12.0), 180.0, -180.0)
+            shackle.lineTo(22.0, right_leg_end)
+            painter.drawPath(shackle)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawRoundedRect(QRectF(6.0, 14.0, 20.0, 15.0), 2.0, 2.0)
+        icon.addPixmap(pixmap, QIcon.Mode.Normal, state)
+    return icon
+
+
+class _ClickLabel(QLabel):
+    """A label that reports left clicks and double-clicks.
+
+    A double-click arrives as press, release, double-click, release; the release that ends the
+    double-click is swallowed so that one double-click copies once, not twice.
+    """
+
+    clicked = Signal()
+    doubleClicked = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._swallow_release = False
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(CLICK_TOOLTIP)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # A new click starts here (the double-click event comes after its press, if at all).
+        self._swallow_release = False
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        inside = self.rect().contains(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and inside and not self._swallow_release:
+            self.clicked.emit()
+        self._swallow_release = False
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        super().mouseDoubleClickEvent(event)  # QWidget's calls mousePressEvent: so it goes first
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._swallow_release = True
+            self.doubleClicked.emit()
+
+
+class _Swatch(_ClickLabel):
+    """The entry's colour, painted directly: a style sheet per swatch would re-polish the widget
+    on every live update."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._color = QColor(0, 0, 0)
+        self.setFixedSize(*SWATCH_SIZE)
+
+    def set_color(self, color: QColor) -> None:
+        self._color = color
+        self.update()
+
+    def color(self) -> QColor:
+        return QColor(self._color)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        with QPainter(self) as painter:
+            painter.fillRect(self.rect(), self._color)
+            painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+            painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+
+
+class _PaletteRow(QWidget):
+    """Row ``index`` of the panel. Rows are positional: row i always shows palette entry i."""
+
+    copyRequested = Signal(int)
+    editRequested = Signal(int)
+    lockClicked = Signal(int, bool)
+
+    def __init__(
+        self, index: int, lock_icon: QIcon, hex_size: QSize, share_size: QSize, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self._index = index
+        self._rgb: RGB | None = None
+        self._share: str | None = None
+        self.setObjectName("paletteRow")
+
+        self.swatch = _Swatch(self)
+        self.hex_label = _ClickLabel(self)
+        self.hex_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.hex_label.setFixedSize(hex_size)
+        self.share_label = QLabel(self)
+        self.share_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.share_label.setFixedSize(share_size)
+        self.lock_button = QToolButton(self)
+        self.lock_button.setCheckable(True)
+        self.lock_button.setAutoRaise(True)
+        self.lock_button.setIcon(lock_icon)
+        self.lock_button.setToolTip(LOCK_TOOLTIP)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 1, 4, 1)
+        layout.setSpacing(8)
+        layout.addWidget(self.swatch)
+        layout.addWidget(self.hex_label)
+        layout.addWidget(self.share_label)
+        layout.addStretch(1)
+        layout.addWidget(self.lock_button)
+
+        for label in (self.swatch, self.hex_label):
+            label.clicked.connect(lambda: self.copyRequested.emit(self._index))
+            label.doubleClicked.connect(lambda: self.editRequested.emit(self._index))
+        # ``clicked`` (not ``toggled``) so that the panel's own setChecked calls do not echo back.
+        self.lock_button.clicked.connect(
+            lambda checked: self.lockClicked.emit(self._index, checked)
+        )
+
+    def set_entry(self, rgb: RGB, share: str, locked: bool) -> None:
+        """Show ``rgb`` with its share text; cheap when nothing changed (the common live case)."""
+        changed = False
+        if rgb != self._rgb:
+            self._rgb = rgb
+            code = _hex(rgb)
+            self.swatch.set_color(QColor(*rgb))
+            self.hex_label.setText(code)
+            self.lock_button.setAccessibleName(f"Lock {code}")
+            changed = True
+        if share != self._share:
+            self._share = share
+            self.share_label.setText(share)
+            changed = True
+        if changed:
+            shown = "share unknown" if share == UNKNOWN_SHARE else f"{share} of the pixels"
+            self.setAccessibleName(f"Colour {self._index + 1}: {_hex(rgb)}, {shown}")
+        self.set_locked(locked)
+
+    def set_locked(self, locked: bool) -> None:
+        if self.lock_button.isChecked() != locked:
+            self.lock_button.setChecked(locked)
+
+
+class PalettePanel(QWidget):
+    """The palette of the quantized image, one row per entry in the order given (by share).
+
+    The panel never changes the palette itself: an edit is reported through ``colorEdited`` and
+    the window re-runs the remap and calls ``set_palette``. ``lockedChanged`` is emitted only when
+    the user clicks a lock button; the window's own calls (``set_locked_colors``,
+    ``replace_locked``, ``set_palette``) do not echo back.
+
+    Note that ``palette()`` returns the colours shown (an ndarray) and so shadows
+    ``QWidget.palette()``; use ``QWidget.palette(panel)`` for the Qt palette.
+    """
+
+    colorEdited = Signal(int, object)
+    lockedChanged = Signal()
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._colors: list[RGB] = []
+        self._palette = np.zeros((0, 3), dtype=np.uint8)
+        self._locked: set[RGB] = set()
+        self._rows: list[_PaletteRow] = []
+        self._lock_icon = _lock_icon(QWidget.palette(self).color(QPalette.ColorRole.ButtonText))
+
+        # Fixed label sizes, measured once: room for any hex code and for "100.0%".
+        mono = QFontMetrics(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        text = self.fontMetrics()
+        height = max(SWATCH_SIZE[1], mono.height() + 2, text.height() + 2)
+        self._hex_size = QSize(mono.horizontalAdvance("#888888") + 6, height)
+        self._share_size = QSize(text.horizontalAdvance("100.0%") + 6, height)
+
+        title = QLabel("Palette", self)
+        bold = title.font()
+        bold.setBold(True)
+        title.setFont(bold)
+        self._count_label = QLabel(self)
+        header = QHBoxLayout()
+        header.addWidget(title)
+        header.addStretch(1)
+        header.addWidget(self._count_label)
+
+        self._rows_widget = QWidget()
+        self._rows_layout = QVBoxLayout(self._rows_widget)
+        self._rows_layout.setContentsMargins(0, 0, 0, 0)
+        self._rows_layout.setSpacing(1)
+        self._rows_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self._rows_widget)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(scroll)
+        self.setAccessibleName("Palette")
+        self._update_count()
+
+    def set_palette(self, palette: np.ndarray, counts: np.ndarray | None) -> None:
+        """Show ``palette`` ((k, 3) uint8 sRGB, already sorted) with pixel ``counts`` (k,).
+
+        ``counts`` is None during a live preview, when shares are not known yet. The arrays are
+        copied: a worker may reuse its buffers for the next update.
+        """
+        palette = np.asarray(palette)
+        if palette.ndim != 2 or palette.shape[1] != 3 or palette.dtype != np.uint8:
+            raise ValueError(
+                f"palette must be a (k, 3) uint8 array, got {palette.dtype} {palette.shape}"
+            )
+        k = palette.shape[0]
+        if counts is None:
+            shares = [UNKNOWN_SHARE] * k
+        else:
+            counts = np.asarray(counts)
+            if counts.shape != (k,):
+                raise ValueError(f"counts must have shape ({k},), got {counts.shape}")
+            total = float(counts.sum())
+            if total > 0:
+                shares = [f"{s:.1f}%" for s in (counts * (100.0 / total)).tolist()]
+            else:
+                shares = [UNKNOWN_SHARE] * k
+
+        self._palette = palette.copy()
+        self._colors = [tuple(c) for c in self._palette.tolist()]
+        if k != len(self._rows):
+            self._resize_rows(k)
+            self._update_count()
+        locked = self._locked
+        for row, rgb, share in zip(self._rows, self._colors, shares, strict=True):
+            row.set_entry(rgb, share, rgb in locked)
+
+    def palette(self) -> np.ndarray:  # type: ignore[override]
+        """The colours shown, (k, 3) uint8 (a copy)."""
+        return self._palette.copy()
+
+    def locked_colors(self) -> list[RGB]:
+        """The locked colours present in the current palette, in palette order, each once."""
+        seen: set[RGB] = set()
+        result: list[RGB] = []
+        for rgb in self._colors:
+            if rgb in self._locked and rgb not in seen:
+                seen.add(rgb)
+                result.append(rgb)
+        return result
+
+    def set_locked_colors(self, colors: Iterable[Iterable[int]]) -> None:
+        """Replace the locked set (e.g. to carry locks over to a new image).
+
+        Colours not in the current palette are kept: they show as locked as soon as a palette
+        containing them is shown.
+        """
+        self._locked = {_as_rgb(c) for c in colors}
+        self._refresh_locks()
+
+    def replace_locked(self, old_rgb: Iterable[int], new_rgb: Iterable[int]) -> None:
+        """Move a lock from ``old_rgb`` to ``new_rgb``: called when the user edits a locked colour,
+        so that the edited colour stays locked in the re-run. No-op if ``old_rgb`` is unlocked."""
+        old = _as_rgb(old_rgb)
+        if old in self._locked:
+            self._locked.discard(old)
+            self._locked.add(_as_rgb(new_rgb))
+            self._refresh_locks()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Redraw the lock icon in the new text colour when the theme changes (e.g. dark mode)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._lock_icon = _lock_icon(QWidget.palette(self).color(QPalette.ColorRole.ButtonText))
+            for row in self._rows:
+                row.lock_button.setIcon(self._lock_icon)
+
+    def _pick_color(self, initial: QColor) -> QColor | None:
+        """Ask the user for a colour; None if cancelled. Separate so that tests can replace it."""
+        color = QColorDialog.getColor(initial, self, "Edit palette colour")
+        return color if color.isValid() else None
+
+    def _resize_rows(self, k: int) -> None:
+        """Create or remove rows so that there are exactly ``k``; existing rows are reused."""
+        # Rows are built while their container is hidden: showing it then shows and lays out all
+        # new rows in one go, where showing each row of a visible container costs a polish and a
+        # layout pass per row (half the cost of creating 256 rows).
+        self._rows_widget.hide()
+        while len(self._rows) > k:
+            row = self._rows.pop()
+            self._rows_layout.removeWidget(row)
+            row.hide()
+            # Deferred: this may run inside a handler of that very row (e.g. an edit that
+            # triggers a synchronous re-run).
+            row.deleteLater()
+        while len(self._rows) < k:
+            row = _PaletteRow(
+                len(self._rows),
+                self._lock_icon,
+                self._hex_size,
+                self._share_size,
+                self._rows_widget,
+            )
+            row.copyRequested.connect(self._copy)
+            row.editRequested.connect(self._edit)
+            row.lockClicked.connect(self._on_lock_clicked)
+            self._rows_layout.insertWidget(len(self._rows), row)
+            self._rows.append(row)
+        self._rows_widget.show()  # visible again once the panel is (it may not be yet)
+
+    def _update_count(self) -> None:
+        k = len(self._rows)
+        self._count_label.setText(f"{k} colour" if k == 1 else f"{k} colours")
+
+    def _refresh_locks(self) -> None:
+        for row, rgb in zip(self._rows, self._colors, strict=True):
+            row.set_locked(rgb in self._locked)
+
+    def _copy(self, index: int) -> None:
+        code = _hex(self._colors[index])
+        QGuiApplication.clipboard().setText(code)
+        self.message.emit(f"Copied {code}")
+
+    def _edit(self, index: int) -> None:
+        old = self._colors[index]
+        chosen = self._pick_color(QColor(*old))
+        if chosen is None or not chosen.isValid():
+            return
+        new = (chosen.red(), chosen.green(), chosen.blue())
+        if new == old:
+            return
+        # The dialog runs its own event loop while live updates keep arriving: report the index
+        # the picked-from colour has now, or drop the edit if that colour is gone.
+        if index >= len(self._colors) or self._colors[index] != old:
+            if old not in self._colors:
+                self.message.emit(f"{_hex(old)} is no longer in the palette; edit dropped")
+                return
+            index = self._colors.index(old)
+        self.colorEdited.emit(index, new)
+
+    def _on_lock_clicked(self, index: int, checked: bool) -> None:
+        rgb = self._colors[index]
+        if checked:
+            self._locked.add(rgb)
+        else:
+            self._locked.discard(rgb)
+        self._refresh_locks()  # other rows may show the same colour
+        self.message.emit(f"{'Locked' if checked else 'Unlocked'} {_hex(rgb)}")
+        self.lockedChanged.emit()
+
+
+def _as_rgb(color: Iterable[int]) -> RGB:
+    values = [int(v) for v in color]
+    if len(values) != 3 or not all(0 <= v <= 255 for v in values):
+        raise ValueError(f"a colour must be three ints in 0..255, got {values}")
+    return values[0], values[1], values[2]

@@ -1,0 +1,522 @@
+"""Views of the pixel cloud and of a k-means run for the main window's "colour space" tabs.
+
+These widgets only display what they are given: the worker thread samples the image and converts
+it to the clustering space with ``core``, then the GUI thread hands the arrays over.  Nothing here
+converts colours beyond scaling 0..255 to 0..1.
+
+* :class:`ColorScatter2D` -- two axes of the space at a time (pyqtgraph ``ScatterPlotItem``).
+* :class:`ColorScatter3D` -- the whole space (``pyqtgraph.opengl``); a label where GL is missing.
+* :class:`ConvergenceChart` -- inertia per iteration of the current run.
+
+``set_centers`` runs up to 30 times a second during a run, so it only calls ``setData`` on items
+that already exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QOpenGLContext, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+SPACE_AXES = {"oklab": ("L", "a", "b"), "lab": ("L*", "a*", "b*"), "rgb": ("R", "G", "B")}
+
+# Axis pairs offered by the 2D view: combo text -> (x column, y column) of the coordinates.
+_PAIRS_RGB = {"R-G": (0, 1), "R-B": (0, 2), "G-B": (1, 2)}
+_PAIRS_LAB = {"L-a": (0, 1), "a-b": (1, 2), "L-b": (0, 2)}
+_AXIS_PAIRS = {"rgb": _PAIRS_RGB, "oklab": _PAIRS_LAB, "lab": _PAIRS_LAB}
+_DEFAULT_PAIR = {"rgb": "R-G", "oklab": "a-b", "lab": "a-b"}
+
+# Pixel brushes are shared per colour quantized to 4 bits a channel: pyqtgraph renders one atlas
+# symbol per distinct brush *object*, so 4096 brushes at most instead of one per point.
+_QUANT_SHIFT = 4
+# Centre colours are exact and change every iteration; forget them past this many.
+_CENTER_BRUSH_LIMIT = 4096
+_PIXEL_SIZE_2D = 3
+_CENTER_SIZE_2D = 16
+_RANGE_PADDING = 0.05
+
+
+def _axis_pairs(space: str) -> dict[str, tuple[int, int]]:
+    try:
+        return _AXIS_PAIRS[space]
+    except KeyError:
+        raise ValueError(
+            f"unknown colour space {space!r} (expected one of {', '.join(SPACE_AXES)})"
+        ) from None
+
+
+def _check_pair(rgb: np.ndarray, coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both arrays as (n, 3), the same n; a mistake in the caller fails here, not in a paint."""
+    rgb = np.asarray(rgb, dtype=np.uint8)
+    coords = np.asarray(coords, dtype=np.float64)
+    if rgb.ndim != 2 or rgb.shape[1] != 3 or coords.shape != rgb.shape:
+        raise ValueError(
+            f"expected rgb and coords of the same (n, 3) shape, got {rgb.shape} and {coords.shape}"
+        )
+    return rgb, coords
+
+
+def _count_text(shown: int, total: int) -> str:
+    return f"{shown:,} of {total:,} pixels shown"
+
+
+def _is_light(rgb: np.ndarray) -> np.ndarray:
+    """Rough perceived lightness test, to pick a contrasting outline for each centre."""
+    return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32) > 128
+
+
+class ColorScatter2D(QWidget):
+    """2D scatter of the pixel cloud in the clustering space, each point drawn in its own colour,
+    with the palette centres drawn large in their colours.
+
+    Call :meth:`set_space` before the data of a new space: coordinates belong to one space, so
+    changing it clears the plot.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._space = "oklab"
+        self._pixel_coords = np.empty((0, 3))
+        self._pixel_brushes: list[QBrush] = []
+        self._center_coords = np.empty((0, 3))
+        self._center_brushes: list[QBrush] = []
+        self._center_pens: list[QPen] = []
+        self._pixel_brush_cache: dict[int, QBrush] = {}
+        self._center_brush_cache: dict[int, QBrush] = {}
+        self._outline_pens = (pg.mkPen("w", width=1.5), pg.mkPen("k", width=1.5))
+
+        self._axes_combo = QComboBox()
+        self._axes_combo.setToolTip("Which two axes of the colour space to plot")
+        self._count_label = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Axes:"))
+        top.addWidget(self._axes_combo)
+        top.addStretch(1)
+        top.addWidget(self._count_label)
+
+        self._plot = pg.PlotWidget()
+        self._plot.setAspectLocked(True)  # k-means distances are Euclidean: keep units equal
+        self._plot.getViewBox().disableAutoRange()  # the range is set once per set_pixels
+        for side in ("bottom", "left"):  # "a (x0.001)" would hide the space's own units
+            self._plot.getAxis(side).enableAutoSIPrefix(False)
+        self._pixels = pg.ScatterPlotItem(pxMode=True, pen=None, size=_PIXEL_SIZE_2D)
+        self._centers = pg.ScatterPlotItem(pxMode=True, size=_CENTER_SIZE_2D)
+        self._centers.setZValue(1)
+        self._plot.addItem(self._pixels)
+        self._plot.addItem(self._centers)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self._plot, 1)
+
+        self._fill_combo(_DEFAULT_PAIR[self._space])
+        self._axes_combo.currentTextChanged.connect(self._on_axes_changed)
+        self._update_axis_labels()
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def set_space(self, space: str) -> None:
+        """Offer the axis pairs of ``space``, keeping the current pair when it exists there."""
+        pairs = _axis_pairs(space)
+        if space == self._space:
+            return
+        current = self._axes_combo.currentText()
+        self._space = space
+        self.clear()
+        self._fill_combo(current if current in pairs else _DEFAULT_PAIR[space])
+        self._update_axis_labels()
+
+    def set_pixels(self, rgb: np.ndarray, coords: np.ndarray, total: int) -> None:
+        """Show a sample of ``total`` image pixels: sRGB ``rgb`` (n, 3) at ``coords`` (n, 3)."""
+        rgb, coords = _check_pair(rgb, coords)
+        self._pixel_coords = coords
+        self._pixel_brushes = self._brushes_for_pixels(rgb)
+        self._count_label.setText(_count_text(len(rgb), total))
+        self._draw_pixels()
+        self._update_range()
+
+    def set_centers(self, rgb: np.ndarray, coords: np.ndarray) -> None:
+        """Show the palette (k, 3) uint8 at its coordinates (k, 3); cheap enough for live runs."""
+        rgb, coords = _check_pair(rgb, coords)
+        self._center_coords = coords
+        self._center_brushes = self._brushes_for_centers(rgb)
+        white, black = self._outline_pens
+        self._center_pens = [black if light else white for light in _is_light(rgb).tolist()]
+        self._draw_centers()
+        if not len(self._pixel_coords):
+            self._update_range()
+
+    def clear(self) -> None:
+        """Remove pixels and centres; the space and axis choice stay."""
+        self._pixel_coords = np.empty((0, 3))
+        self._pixel_brushes = []
+        self._center_coords = np.empty((0, 3))
+        self._center_brushes = []
+        self._center_pens = []
+        self._pixels.clear()
+        self._centers.clear()
+        self._count_label.clear()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _fill_combo(self, choice: str) -> None:
+        """Replace the combo entries without emitting a change per entry."""
+        self._axes_combo.blockSignals(True)
+        self._axes_combo.clear()
+        self._axes_combo.addItems(list(_axis_pairs(self._space)))
+        self._axes_combo.setCurrentText(choice)
+        self._axes_combo.blockSignals(False)
+
+    def _columns(self) -> tuple[int, int]:
+        return _axis_pairs(self._space)[self._axes_combo.currentText()]
+
+    def _update_axis_labels(self) -> None:
+        names = SPACE_AXES[self._space]
+        x, y = self._columns()
+        self._plot.setLabel("bottom", names[x])
+        self._plot.setLabel("left", names[y])
+
+    def _on_axes_changed(self, _text: str) -> None:
+        self._update_axis_labels()
+        self._draw_pixels()
+        self._draw_centers()
+        self._update_range()
+
+    def _draw_pixels(self) -> None:
+        x, y = self._columns()
+        c = self._pixel_coords
+        self._pixels.setData(x=c[:, x], y=c[:, y], brush=self._pixel_brushes)
+
+    def _draw_centers(self) -> None:
+        x, y = self._columns()
+        c = self._center_coords
+        self._centers.setData(
+            x=c[:, x], y=c[:, y], brush=self._center_brushes, pen=self._center_pens
+        )
+
+    def _update_range(self) -> None:
+        """Fit the view to the pixels (or the centres when there are none yet)."""
+        c = self._pixel_coords if len(self._pixel_coords) else self._center_coords
+        if not len(c):
+            return
+        x, y = self._columns()
+        self._plot.setRange(
+            xRange=(c[:, x].min(), c[:, x].max()),
+            yRange=(c[:, y].min(), c[:, y].max()),
+            padding=_RANGE_PADDING,
+        )
+
+    def _brushes_for_pixels(self, rgb: np.ndarray) -> list[QBrush]:
+        """One shared QBrush per quantized colour; the lookup runs once per distinct code."""
+        q = rgb >> _QUANT_SHIFT
+        codes = (q[:, 0].astype(np.int32) << 8) | (q[:, 1].astype(np.int32) << 4) | q[:, 2]
+        unique, inverse = np.unique(codes, return_inverse=True)
+        table = np.empty(len(unique), dtype=object)
+        cache = self._pixel_brush_cache
+        for i, code in enumerate(unique.tolist()):
+            brush = cache.get(code)
+            if brush is None:
+                # 0..15 -> 0..255 exactly (x * 17), so black and white stay black and white
+                r, g, b = (code >> 8) * 17, ((code >> 4) & 15) * 17, (code & 15) * 17
+                brush = cache[code] = QBrush(QColor(r, g, b))
+            table[i] = brush
+        return table[inverse.ravel()].tolist()
+
+    def _brushes_for_centers(self, rgb: np.ndarray) -> list[QBrush]:
+        cache = self._center_brush_cache
+        if len(cache) > _CENTER_BRUSH_LIMIT:
+            cache.clear()
+        codes = (rgb[:, 0].astype(np.int32) << 16) | (rgb[:, 1].astype(np.int32) << 8) | rgb[:, 2]
+        brushes = []
+        for code in codes.tolist():
+            brush = cache.get(code)
+            if brush is None:
+                brush = cache[code] = QBrush(QColor(code >> 16, (code >> 8) & 255, code & 255))
+            brushes.append(brush)
+        return brushes
+
+
+# -- 3D ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """How one space's coordinates become scene positions: ``coords[:, order] * scale + offset``.
+
+    The scale is the same on all three axes so that the distances k-means minimises look the same
+    in every direction; it only brings the units to about 1 (L up, like a colour solid).
+    """
+
+    order: tuple[int, int, int]
+    scale: float
+    offset: tuple[float, float, float]
+    origin: tuple[float, float, float]  # where the drawn axes meet, in the space's units
+    extent: tuple[tuple[float, float], ...]  # drawn range of each coordinate column
+    distance: float  # default camera distance that fits the space
+
+    def project(self, coords: np.ndarray) -> np.ndarray:
+        pos = coords[:, list(self.order)] * self.scale + np.asarray(self.offset)
+        return pos.astype(np.float32)
+
+
+_SCENES = {
+    # the RGB cube 0..255 -> [-0.5, 0.5]^3, axes from the black corner
+    "rgb": _Scene((0, 1, 2), 1 / 255, (-0.5, -0.5, -0.5), (0.0, 0.0, 0.0),
+                  ((0.0, 255.0), (0.0, 255.0), (0.0, 255.0)), 2.2),
+    # OKLab is already about unit-sized: L 0..1 (centred on 0), a and b within ±0.4
+    "oklab": _Scene((1, 2, 0), 1.0, (0.0, 0.0, -0.5), (0.5, 0.0, 0.0),
+                    ((0.0, 1.0), (-0.4, 0.4), (-0.4, 0.4)), 2.0),
+    # CIELAB /100: L 0..1 (centred on 0), a* and b* within about ±1.1 for sRGB colours
+    "lab": _Scene((1, 2, 0), 1 / 100, (0.0, 0.0, -0.5), (50.0, 0.0, 0.0),
+                  ((0.0, 100.0), (-110.0, 110.0), (-110.0, 110.0)), 3.0),
+}
+_CAMERA_ELEVATION = 25
+_CAMERA_AZIMUTH = 45
+_PIXEL_SIZE_3D = 2
+_CENTER_SIZE_3D = 14
+_CENTER_RING_3D = 18
+
+
+def _gl_context_error() -> str | None:
+    """Why no usable OpenGL context can be made on this platform, or None when one can.
+
+    QOpenGLWidget does not raise when it has no context (it prints and stays black), so this is
+    checked before building the view.  The version test is pyqtgraph's own (it raises inside
+    ``initializeGL`` otherwise); it matters under ``QT_QPA_PLATFORM=offscreen`` with a
+    ``DISPLAY``, where Qt gets a GLX context but reports it as OpenGL 2.0.
+    """
+    context = QOpenGLContext()
+    if not context.create():
+        return f"no OpenGL context on the {QGuiApplication.platformName()!r} platform"
+    version = context.format().version()
+    if not context.isOpenGLES() and version < (2, 1):
+        return f"OpenGL {version[0]}.{version[1]} reported, 2.1 needed"
+    return None
+
+
+def _import_gl() -> tuple[Any, Any]:
+    """``pyqtgraph.opengl`` and ``OpenGL.GL``, imported only when a 3D view is built."""
+    import pyqtgraph.opengl as gl
+    from OpenGL import GL
+
+    return gl, GL
+
+
+class ColorScatter3D(QWidget):
+    """The pixel cloud and the palette centres in 3D (rotate with the mouse, zoom with the wheel).
+
+    Where OpenGL is not available the widget shows a label saying so and its methods do nothing,
+    so the rest of the app keeps working.  ``available`` tells which case this is.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._space = "oklab"
+        self._axis_items: list[Any] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.available = False
+        try:
+            reason = _gl_context_error()
+            if reason is None:
+                content = self._build_view()
+        except Exception as exc:  # PyOpenGL missing or broken, shader/driver trouble, ...
+            reason = f"{type(exc).__name__}: {exc}"
+        if reason is None:
+            self.available = True
+            layout.addWidget(content)
+        else:
+            label = QLabel(f"3D view unavailable: OpenGL could not be initialised ({reason})")
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(label)
+
+    def _build_view(self) -> QWidget:
+        """The GL view and its tool row, in a widget that is only shown when all went well."""
+        gl, GL = _import_gl()
+        # centres are drawn over the cloud (no depth test) so a palette colour is never hidden
+        on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: False}
+        self._gl = gl
+        self._view = gl.GLViewWidget()
+        # opaque: nearer pixels hide farther ones and keep their exact colour (no additive glow)
+        self._pixels = gl.GLScatterPlotItem(pxMode=True, size=_PIXEL_SIZE_3D, glOptions="opaque")
+        # each centre is a contrasting disc with the palette colour on top of it
+        self._rings = gl.GLScatterPlotItem(pxMode=True, size=_CENTER_RING_3D, glOptions=on_top)
+        self._centers = gl.GLScatterPlotItem(pxMode=True, size=_CENTER_SIZE_3D, glOptions=on_top)
+        self._rings.setDepthValue(10)
+        self._centers.setDepthValue(11)
+        for item in (self._pixels, self._rings, self._centers):
+            self._view.addItem(item)
+
+        reset = QPushButton("Reset view")
+        reset.setToolTip("Back to the default camera angle and distance")
+        reset.clicked.connect(self.reset_view)
+        self._count_label = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(reset)
+        top.addStretch(1)
+        top.addWidget(self._count_label)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self._view, 1)
+        self._draw_axes()
+        self._reset_camera()
+        return content
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def set_space(self, space: str) -> None:
+        """Switch the axes to ``space``; coordinates belong to one space, so this clears."""
+        _axis_pairs(space)  # validates the name
+        if not self.available or space == self._space:
+            return
+        self._space = space
+        self.clear()
+        self._draw_axes()
+        self._reset_camera()
+
+    def set_pixels(self, rgb: np.ndarray, coords: np.ndarray, total: int) -> None:
+        """Show a sample of ``total`` image pixels: sRGB ``rgb`` (n, 3) at ``coords`` (n, 3)."""
+        if not self.available:
+            return
+        rgb, coords = _check_pair(rgb, coords)
+        self._pixels.setData(pos=_SCENES[self._space].project(coords), color=self._rgba(rgb))
+        self._pixels.setVisible(len(rgb) > 0)
+        self._count_label.setText(_count_text(len(rgb), total))
+
+    def set_centers(self, rgb: np.ndarray, coords: np.ndarray) -> None:
+        """Show the palette (k, 3) uint8 at its coordinates (k, 3); cheap enough for live runs."""
+        if not self.available:
+            return
+        rgb, coords = _check_pair(rgb, coords)
+        pos = _SCENES[self._space].project(coords)
+        ring = np.where(_is_light(rgb)[:, None], 0.0, 1.0).astype(np.float32)
+        ring = np.concatenate([np.repeat(ring, 3, axis=1), np.ones_like(ring)], axis=1)
+        self._rings.setData(pos=pos, color=ring)
+        self._centers.setData(pos=pos, color=self._rgba(rgb))
+        self._rings.setVisible(len(rgb) > 0)
+        self._centers.setVisible(len(rgb) > 0)
+
+    def clear(self) -> None:
+        """Remove pixels and centres; the space and camera stay."""
+        if not self.available:
+            return
+        for item in (self._pixels, self._rings, self._centers):
+            item.setData(pos=np.empty((0, 3), dtype=np.float32))
+            item.setVisible(False)
+        self._count_label.clear()
+
+    def reset_view(self) -> None:
+        """Camera back to the default angle, with the whole space in view."""
+        if self.available:
+            self._reset_camera()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _reset_camera(self) -> None:
+        self._view.setCameraPosition(
+            pos=pg.Vector(0, 0, 0),
+            distance=_SCENES[self._space].distance,
+            elevation=_CAMERA_ELEVATION,
+            azimuth=_CAMERA_AZIMUTH,
+        )
+
+    @staticmethod
+    def _rgba(rgb: np.ndarray) -> np.ndarray:
+        rgba = np.ones((len(rgb), 4), dtype=np.float32)
+        rgba[:, :3] = rgb / np.float32(255)
+        return rgba
+
+    def _draw_axes(self) -> None:
+        """Three labelled axis lines for orientation, rebuilt when the space changes."""
+        gl = self._gl
+        for item in self._axis_items:
+            self._view.removeItem(item)
+        self._axis_items = []
+        scene = _SCENES[self._space]
+        names = SPACE_AXES[self._space]
+        segments = []
+        for column, (lo, hi) in enumerate(scene.extent):
+            start, end = np.array([scene.origin, scene.origin])
+            start[column], end[column] = lo, hi
+            segments += [start, end]
+            label_at = scene.project(end[None, :] + (end - start)[None, :] * 0.06)[0]
+            text = gl.GLTextItem(pos=label_at, text=names[column], color=(220, 220, 220, 255))
+            self._axis_items.append(text)
+        lines = gl.GLLinePlotItem(
+            pos=scene.project(np.array(segments)),
+            color=(0.6, 0.6, 0.6, 1.0),
+            width=1,
+            mode="lines",
+            glOptions="opaque",
+        )
+        self._axis_items.append(lines)
+        for item in self._axis_items:
+            self._view.addItem(item)
+
+
+# -- convergence ----------------------------------------------------------------------------------
+
+
+class ConvergenceChart(QWidget):
+    """Inertia per iteration of the current run, updated live as the worker reports."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._x = np.empty(256)
+        self._y = np.empty(256)
+        self._n = 0
+
+        self._log_box = QCheckBox("Log scale")
+        self._log_box.setToolTip("Logarithmic inertia axis, to see the last small improvements")
+        self._log_box.toggled.connect(self.set_log_y)
+        top = QHBoxLayout()
+        top.addStretch(1)
+        top.addWidget(self._log_box)
+
+        self._plot = pg.PlotWidget()
+        self._plot.setLabel("bottom", "iteration")
+        self._plot.setLabel("left", "inertia")
+        self._plot.showGrid(x=True, y=True, alpha=0.3)
+        self._curve = self._plot.plot(symbol="o", symbolSize=4, pen=pg.mkPen(width=1.5))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self._plot, 1)
+
+    def clear(self) -> None:
+        """Forget the points of the previous run."""
+        self._n = 0
+        self._curve.setData([], [])
+
+    def add_point(self, iteration: int, inertia: float) -> None:
+        """Append one point; amortised O(1) copying, one ``setData``."""
+        if self._n == len(self._x):
+            self._x = np.concatenate([self._x, np.empty_like(self._x)])
+            self._y = np.concatenate([self._y, np.empty_like(self._y)])
+        self._x[self._n] = iteration
+        self._y[self._n] = inertia
+        self._n += 1
+        self._curve.setData(self._x[: self._n], self._y[: self._n])
+
+    def set_log_y(self, on: bool) -> None:
+        """Logarithmic y axis (off by default); the check box follows."""
+        self._log_box.setChecked(on)
+        self._plot.setLogMode(y=on)
