@@ -255,17 +255,18 @@ class QuantizeWorker(QObject):
 
     def _run(self, request: Request) -> None:
         from core.colorspace import from_srgb
-        from core.quantize import quantize, remap
+        from core.quantize import Remapper, quantize, remap
 
         s = request.settings
         job = request.job
         self._emit_sample(s.space)
+        previewer: Remapper | None = None
         inertia: list[float] = []
         last_emit = 0.0
         self._frame_shown = True
 
         def progress(p) -> None:
-            nonlocal last_emit
+            nonlocal last_emit, previewer
             if self._stale(job):
                 raise Cancelled
             if p.inertia is not None and p.stage in ("clustering", "refining", "improving",
@@ -274,7 +275,9 @@ class QuantizeWorker(QObject):
             now = time.perf_counter()
             if p.palette is None or not self._frame_shown or now - last_emit < 1.0 / MAX_FPS:
                 return
-            preview = remap(self._preview, p.palette, space=s.space).image()
+            if previewer is None:
+                previewer = Remapper(self._preview, s.space)
+            preview = previewer.image(p.palette)
             if self._stale(job):
                 raise Cancelled
             self._frame_shown = False

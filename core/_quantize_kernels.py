@@ -66,14 +66,21 @@ def bin_geometry(values, weights, start, members, means, wsum, radius, scatter):
 
 
 @njit(inline="always", cache=True)
+def _sq(x, row, C, j):
+    """Squared distance of ``x[row]`` to centre ``C[j]``."""
+    dist = 0.0
+    for t in range(C.shape[1]):
+        diff = x[row, t] - C[j, t]
+        dist += diff * diff
+    return dist
+
+
+@njit(inline="always", cache=True)
 def _distances(x, row, C, out):
     """Squared distances of ``x[row]`` to every centre into ``out``; the nearest's index."""
     best = 0
     for j in range(C.shape[0]):
-        dist = 0.0
-        for t in range(C.shape[1]):
-            diff = x[row, t] - C[j, t]
-            dist += diff * diff
+        dist = _sq(x, row, C, j)
         out[j] = dist
         if dist < out[best]:
             best = j
@@ -87,10 +94,7 @@ def _nearest_of(x, row, C, cand, n_cand):
     best_d = np.inf
     for q in range(n_cand):
         j = cand[q]
-        dist = 0.0
-        for t in range(C.shape[1]):
-            diff = x[row, t] - C[j, t]
-            dist += diff * diff
+        dist = _sq(x, row, C, j)
         if dist < best_d:
             best_d = dist
             best = j
@@ -159,10 +163,7 @@ def _two_nearest_rows(X, C, labels, d1, d2):
         first = np.inf
         second = np.inf
         for j in range(k):
-            dist = 0.0
-            for t in range(X.shape[1]):
-                diff = X[i, t] - C[j, t]
-                dist += diff * diff
+            dist = _sq(X, i, C, j)
             if dist < first:
                 second = first
                 first = dist

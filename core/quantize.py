@@ -555,6 +555,34 @@ def remap(image, palette, *, space: str = "oklab", dither: str = "none",
                        _Reporter(None, space))
 
 
+class Remapper:
+    """Recolour one image with many palettes in turn, fast: for live previews.
+
+    The image's distinct colours, their conversion to ``space`` and their bins are computed
+    once; each :meth:`image` call is then an exact nearest-entry assignment of those colours
+    and one lookup per pixel (no dithering).
+    """
+
+    def __init__(self, image, space: str = "oklab"):
+        self._img = _check_image(image)
+        self._space = _check_choice(space, SPACES, "space")
+        colours = _visible_colours(self._img, self._space, None)
+        # keep the colours, not their 64 MB code table: the lookup builds its own
+        self._colours = _Colours(DistinctColors(colours.distinct.colors, colours.distinct.counts,
+                                                np.empty(0, dtype=np.int32)),
+                                 colours.values, colours.weights)
+        self._bins = _bins(self._colours)
+
+    def image(self, palette) -> np.ndarray:
+        """The image recoloured with ``palette`` ((k, 3) uint8, k <= 256), alpha kept."""
+        pal = _check_palette(palette)
+        labels, _counts = _assign_colours(self._colours, self._bins, pal, self._space)
+        rgb = pal[_remap.lookup(self._img, self._colours.distinct.colors, labels)]
+        if self._img.shape[2] == 3:
+            return rgb
+        return np.concatenate([rgb, self._img[..., 3:]], axis=2)
+
+
 def warm_up() -> None:
     """Compile (or load from the numba cache) every kernel a quantization can use.
 

@@ -355,3 +355,13 @@ def test_bad_parameters(photo, kwargs, match):
 def test_bad_palettes(photo, palette, match):
     with pytest.raises(InputError, match=match):
         remap(photo, palette)
+
+
+def test_remapper_equals_remap(photo):
+    alpha = np.full(photo.shape[:2], 255, np.uint8)
+    alpha[:5] = 0
+    rgba = np.dstack([photo, alpha])
+    previewer = Q.Remapper(rgba, "oklab")
+    for k in (3, 16):
+        pal = quantize(photo, k).palette
+        np.testing.assert_array_equal(previewer.image(pal), remap(rgba, pal).image())
