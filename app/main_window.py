@@ -247,15 +247,14 @@ class MainWindow(QMainWindow):
         self._export.connect(self.worker.export)
         self.worker.ready.connect(self._on_ready)
         self.worker.loaded.connect(self._on_loaded)
-        self.worker.loadFailed.connect(lambda message: self.show_error("Cannot open", message))
+        self.worker.loadFailed.connect(self._on_load_failed)
         self.worker.sample.connect(self._on_sample)
         self.worker.frame.connect(self._on_frame)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.exported.connect(self._on_exported)
-        self.worker.exportFailed.connect(lambda message: self.show_error("Cannot export",
-                                                                         message))
+        self.worker.exportFailed.connect(self._on_export_failed)
         self._thread.start()
         self._warmUp.emit()
 
@@ -416,7 +415,7 @@ class MainWindow(QMainWindow):
             self.scatter2d.set_centers(frame.palette, frame.centers)
             self.scatter3d.set_centers(frame.palette, frame.centers)
             if frame.inertia is not None:
-                self.chart.add_point(frame.iteration, frame.inertia)
+                self.chart.add_point(frame.step, frame.inertia)
             self.progress_bar.setValue(int(1000 * frame.fraction))
             self.stats_label.setText(f"k={frame.palette.shape[0]}  {frame.stage} "
                                      f"(iteration {frame.iteration})")
@@ -434,9 +433,7 @@ class MainWindow(QMainWindow):
         self.scatter2d.set_centers(q.palette, result.centers)
         self.scatter3d.set_centers(q.palette, result.centers)
         if result.inertia:
-            self.chart.clear()
-            for i, value in enumerate(result.inertia, 1):
-                self.chart.add_point(i, value)
+            self.chart.set_points(np.arange(1, len(result.inertia) + 1), result.inertia)
         self.cancel_button.setEnabled(False)
         self.progress_bar.hide()
         for button in (self.export_image_button, self.export_palette_button):
@@ -505,6 +502,12 @@ class MainWindow(QMainWindow):
         if path:
             q = self._result.quantized
             self._export.emit(path, "palette", (q.palette, q.counts))
+
+    def _on_load_failed(self, message: str) -> None:
+        self.show_error("Cannot open", message)
+
+    def _on_export_failed(self, message: str) -> None:
+        self.show_error("Cannot export", message)
 
     def _on_exported(self, path: str, notes) -> None:
         self._settings.setValue("files/last_folder", str(Path(path).parent))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFontDatabase,
@@ -45,6 +45,8 @@ UNKNOWN_SHARE = "–"
 LOCK_TOOLTIP = "Lock this colour: it stays in the palette when you re-run"
 CLICK_TOOLTIP = "Click to copy the hex code; double-click to pick a new colour"
 SWATCH_SIZE = (28, 20)
+MAX_ROWS = 256  # the largest palette
+POOL_BATCH = 16  # rows built per idle moment
 
 
 def _hex(rgb: RGB) -> str:
@@ -229,7 +231,8 @@ class PalettePanel(QWidget):
         self._colors: list[RGB] = []
         self._palette = np.zeros((0, 3), dtype=np.uint8)
         self._locked: set[RGB] = set()
-        self._rows: list[_PaletteRow] = []
+        self._rows: list[_PaletteRow] = []  # the first k of the pool, shown
+        self._pool: list[_PaletteRow] = []
         self._lock_icon = _lock_icon(QWidget.palette(self).color(QPalette.ColorRole.ButtonText))
 
         # Fixed label sizes, measured once: room for any hex code and for "100.0%".
@@ -264,6 +267,9 @@ class PalettePanel(QWidget):
         layout.addWidget(scroll)
         self.setAccessibleName("Palette")
         self._update_count()
+        self._pool_timer = QTimer(self)
+        self._pool_timer.timeout.connect(self._grow_pool)
+        self._pool_timer.start(0)
 
     def set_palette(self, palette: np.ndarray, counts: np.ndarray | None) -> None:
         """Show ``palette`` ((k, 3) uint8 sRGB, already sorted) with pixel ``counts`` (k,).
@@ -343,32 +349,43 @@ class PalettePanel(QWidget):
         color = QColorDialog.getColor(initial, self, "Edit palette colour")
         return color if color.isValid() else None
 
+    def _new_row(self) -> None:
+        """Add a hidden row to the pool (rows are never deleted, only shown and hidden)."""
+        row = _PaletteRow(
+            len(self._pool),
+            self._lock_icon,
+            self._hex_size,
+            self._share_size,
+            self._rows_widget,
+        )
+        row.copyRequested.connect(self._copy)
+        row.editRequested.connect(self._edit)
+        row.lockClicked.connect(self._on_lock_clicked)
+        row.hide()
+        self._rows_layout.insertWidget(len(self._pool), row)
+        self._pool.append(row)
+
+    def _grow_pool(self) -> None:
+        """Build rows a few at a time while the app is idle, up to the largest palette, so that
+        raising k later shows rows instead of building them (150 ms for 256 at once here)."""
+        for _ in range(POOL_BATCH):
+            if len(self._pool) >= MAX_ROWS:
+                self._pool_timer.stop()
+                return
+            self._new_row()
+
     def _resize_rows(self, k: int) -> None:
-        """Create or remove rows so that there are exactly ``k``; existing rows are reused."""
-        # Rows are built while their container is hidden: showing it then shows and lays out all
-        # new rows in one go, where showing each row of a visible container costs a polish and a
-        # layout pass per row (half the cost of creating 256 rows).
+        """Show exactly ``k`` rows, building any the pool does not have yet."""
+        # Rows are shown while their container is hidden: showing it then lays out all rows in
+        # one go, where showing each row of a visible container costs a layout pass per row.
         self._rows_widget.hide()
-        while len(self._rows) > k:
-            row = self._rows.pop()
-            self._rows_layout.removeWidget(row)
+        while len(self._pool) < k:
+            self._new_row()
+        for row in self._pool[len(self._rows):k]:
+            row.show()
+        for row in self._pool[k:len(self._rows)]:
             row.hide()
-            # Deferred: this may run inside a handler of that very row (e.g. an edit that
-            # triggers a synchronous re-run).
-            row.deleteLater()
-        while len(self._rows) < k:
-            row = _PaletteRow(
-                len(self._rows),
-                self._lock_icon,
-                self._hex_size,
-                self._share_size,
-                self._rows_widget,
-            )
-            row.copyRequested.connect(self._copy)
-            row.editRequested.connect(self._edit)
-            row.lockClicked.connect(self._on_lock_clicked)
-            self._rows_layout.insertWidget(len(self._rows), row)
-            self._rows.append(row)
+        self._rows = self._pool[:k]
         self._rows_widget.show()  # visible again once the panel is (it may not be yet)
 
     def _update_count(self) -> None:

@@ -89,7 +89,8 @@ class Frame:
     job: int
     stage: str
     fraction: float
-    iteration: int
+    iteration: int  # within the stage
+    step: int  # k-means steps of the whole run so far (the convergence chart's x)
     inertia: float | None
     palette: np.ndarray
     centers: np.ndarray
@@ -109,7 +110,7 @@ class Result:
     psnr: float
     oklab_error: float
     sampled: bool
-    inertia: list[float] = field(default_factory=list)
+    inertia: list[float] = field(default_factory=list)  # per k-means step, all stages
 
 
 def _preview(pixels: np.ndarray) -> np.ndarray:
@@ -172,10 +173,14 @@ class QuantizeWorker(QObject):
     @Slot()
     def warm_up(self) -> None:
         """Compile the kernels, or load them from the numba cache, before the first run."""
+        from core.quality import mean_oklab_error, psnr
         from core.quantize import warm_up
 
         start = time.perf_counter()
         warm_up()
+        tiny = np.zeros((2, 2, 3), dtype=np.uint8)
+        psnr(tiny, tiny)
+        mean_oklab_error(tiny, tiny)
         self.ready.emit(time.perf_counter() - start)
 
     @Slot(str)
@@ -282,8 +287,8 @@ class QuantizeWorker(QObject):
                 raise Cancelled
             self._frame_shown = False
             last_emit = now
-            self.frame.emit(Frame(job, p.stage, p.fraction, p.iteration, p.inertia, p.palette,
-                                  from_srgb(p.palette, s.space), preview))
+            self.frame.emit(Frame(job, p.stage, p.fraction, p.iteration, len(inertia), p.inertia,
+                                  p.palette, from_srgb(p.palette, s.space), preview))
 
         start = time.perf_counter()
         if request.palette is not None:

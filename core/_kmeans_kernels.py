@@ -93,7 +93,7 @@ def _all_sqdist(X, i, C, CT, dist):
             dist[j] += diff * diff
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def transpose_centres(C, CT):
     """Fill ``CT`` (d, k) float64 with the transpose of the centres."""
     k, d = C.shape
@@ -158,7 +158,7 @@ def _relabel(X, w, i, old, new, full, labels, sums, wsums):
     return 1
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _add_rows(X, w, labels, sums, wsums, start, stop):
     for i in range(start, stop):
         _add_row(X, w, i, labels[i], 1.0, sums, wsums)
@@ -332,7 +332,7 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
 # change since the last pass -- and ``changed[c]``, how many labels changed.
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
 def lloyd_par(X, w, C, CT, labels, sums, wsums, changed, chunk):
     n = X.shape[0]
     for c in prange(sums.shape[0]):
@@ -340,7 +340,7 @@ def lloyd_par(X, w, C, CT, labels, sums, wsums, changed, chunk):
                                  min(n, (c + 1) * chunk))
 
 
-@njit(fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=_FAST, cache=True)
 def lloyd_ser(X, w, C, CT, labels, sums, wsums, changed, chunk):
     n = X.shape[0]
     for c in range(sums.shape[0]):
@@ -348,7 +348,7 @@ def lloyd_ser(X, w, C, CT, labels, sums, wsums, changed, chunk):
                                  min(n, (c + 1) * chunk))
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
 def hamerly_par(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
                 sums, wsums, changed, chunk):
     n = X.shape[0]
@@ -358,7 +358,7 @@ def hamerly_par(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, up
                                    min(n, (c + 1) * chunk))
 
 
-@njit(fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=_FAST, cache=True)
 def hamerly_ser(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
                 sums, wsums, changed, chunk):
     n = X.shape[0]
@@ -368,7 +368,7 @@ def hamerly_ser(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, up
                                    min(n, (c + 1) * chunk))
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
 def elkan_par(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
               sums, wsums, changed, chunk):
     n = X.shape[0]
@@ -382,7 +382,7 @@ def elkan_par(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, 
 # the serial bookkeeping between passes
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def reduce_chunks(sums, wsums, total, wtotal, full):
     """Sum the per-chunk partial sums in chunk order into (``full``) or onto ``total``/``wtotal``.
 
@@ -404,7 +404,7 @@ def reduce_chunks(sums, wsums, total, wtotal, full):
     return n_empty
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def finish_m_step(total, wtotal, old, new, move):
     """New centres as weighted means (an empty cluster keeps its centre), and how far each moved.
 
@@ -426,7 +426,7 @@ def finish_m_step(total, wtotal, old, new, move):
     return shift_sq
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def center_geometry(C, move, CT, half_cc, half_sep, other_move):
     """What the bounds need: the centres' transpose, half their pairwise distances, half the gap
     to the nearest other centre, and the largest movement of any *other* centre."""
@@ -464,7 +464,7 @@ def center_geometry(C, move, CT, half_cc, half_sep, other_move):
 # single passes
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(nogil=True, cache=True, fastmath=_FAST)
 def _inertia_chunk(X, w, C, labels, start, stop):
     acc = 0.0
     for i in range(start, stop):
@@ -472,7 +472,7 @@ def _inertia_chunk(X, w, C, labels, start, stop):
     return acc
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def inertia_par(X, w, C, labels, partial, chunk):
     """Weighted squared distance of every row to its own centre, one partial sum per chunk."""
     n = X.shape[0]
@@ -480,7 +480,7 @@ def inertia_par(X, w, C, labels, partial, chunk):
         partial[c] = _inertia_chunk(X, w, C, labels, c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def inertia_ser(X, w, C, labels, partial, chunk):
     """Serial driver of the inertia pass."""
     n = X.shape[0]
@@ -488,7 +488,7 @@ def inertia_ser(X, w, C, labels, partial, chunk):
         partial[c] = _inertia_chunk(X, w, C, labels, c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def accumulate_pass(X, w, labels, sums, wsums, chunk):
     """The M-step's per-chunk weighted sums for given labels (no E-step)."""
     n = X.shape[0]
@@ -501,7 +501,7 @@ def accumulate_pass(X, w, labels, sums, wsums, chunk):
             _add_row(X, w, i, labels[i], 1.0, s, ws)
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
 def assign_pass(X, C, CT, labels, sq_dist, chunk):
     """Nearest centre and squared distance to it for every row (no sums)."""
     n = X.shape[0]
@@ -513,7 +513,7 @@ def assign_pass(X, C, CT, labels, sq_dist, chunk):
             labels[i], sq_dist[i] = _argmin(dist)
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
 def own_sq_dist(X, C, labels, out, chunk):
     """Squared distance of every row to the centre it is labelled with."""
     n = X.shape[0]
@@ -522,7 +522,7 @@ def own_sq_dist(X, C, labels, out, chunk):
             out[i] = _sqdist(X, i, C, labels[i])
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _column_sums(X, shift, power, start, stop, out):
     """out[t] = sum over rows of (X[i, t] - shift[t]) ** power, power 1 or 2."""
     for i in range(start, stop):
@@ -531,7 +531,7 @@ def _column_sums(X, shift, power, start, stop, out):
             out[t] += diff if power == 1 else diff * diff
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def column_sums_par(X, shift, power, part, chunk):
     """Per-chunk column sums of (X - shift) ** power into ``part`` (n_chunks, d)."""
     n = X.shape[0]
@@ -540,7 +540,7 @@ def column_sums_par(X, shift, power, part, chunk):
         _column_sums(X, shift, power, c * chunk, min(n, (c + 1) * chunk), part[c])
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def column_sums_ser(X, shift, power, part, chunk):
     """Serial driver of the column sums."""
     n = X.shape[0]
@@ -565,7 +565,7 @@ def _potentials_chunk(X, w, cand, closest, out, start, stop):
         out[t] = acc
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
 def candidate_potentials_par(X, w, cand, closest, pot_partial, chunk):
     """k-means++ trials: the weighted potential if candidate row ``cand[t]`` became a centre.
 
@@ -576,7 +576,7 @@ def candidate_potentials_par(X, w, cand, closest, pot_partial, chunk):
         _potentials_chunk(X, w, cand, closest, pot_partial[c], c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=_FAST, cache=True)
 def candidate_potentials_ser(X, w, cand, closest, pot_partial, chunk):
     """Serial driver of the k-means++ trials (a parallel launch costs more on small data)."""
     n = X.shape[0]
@@ -592,7 +592,7 @@ def _closest_chunk(X, row, closest, start, stop):
             closest[i] = dist
 
 
-@njit(parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
 def update_closest_par(X, row, closest, chunk):
     """closest_i <- min(closest_i, |x_i - x_row|^2) for every row i."""
     n = X.shape[0]
@@ -600,7 +600,7 @@ def update_closest_par(X, row, closest, chunk):
         _closest_chunk(X, row, closest, c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=_FAST, cache=True)
 def update_closest_ser(X, row, closest, chunk):
     """Serial driver of :func:`update_closest_par`."""
     n = X.shape[0]
@@ -608,7 +608,7 @@ def update_closest_ser(X, row, closest, chunk):
         _closest_chunk(X, row, closest, c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(nogil=True, cache=True, fastmath=_FAST)
 def minibatch_step(X, w, idx, C, CT, counts):
     """One mini-batch update (serial: a batch is small and the result must not depend on threads).
 

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def order_by_bin(row_bin, n_bins):
     """Counting sort of colour rows by bin: (start (n_bins + 1,), members (m,))."""
     start = np.zeros(n_bins + 1, dtype=np.int64)
@@ -35,7 +35,7 @@ def order_by_bin(row_bin, n_bins):
     return start, members
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def bin_geometry(values, weights, start, members, means, wsum, radius, scatter):
     """Per bin: weighted mean, weight, radius around the mean and weighted scatter about it."""
     d = values.shape[1]
@@ -101,7 +101,7 @@ def _nearest_of(x, row, C, cand, n_cand):
     return best, best_d
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def lloyd_pass(values, weights, start, members, means, wsum, radius, scatter, C, labels,
                sums, wsums, inertia, changed, chunk):
     """One exact E-step over the distinct colours, with the M-step sums and the inertia.
@@ -155,7 +155,7 @@ def lloyd_pass(values, weights, start, members, means, wsum, radius, scatter, C,
         changed[c] = n_changed
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _two_nearest_rows(X, C, labels, d1, d2):
     k = C.shape[0]
     for i in prange(X.shape[0]):

@@ -76,7 +76,7 @@ def _mul3(m, a, b, c, r):
     return m[r, 0] * a + m[r, 1] * b + m[r, 2] * c
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _from_srgb(src, space, m1, m2, lut, use_lut, out):
     """sRGB 0..255 rows -> ``space`` (0 rgb, 1 linear, 2 oklab, 3 lab).
 
@@ -111,7 +111,7 @@ def _from_srgb(src, space, m1, m2, lut, use_lut, out):
             out[i, 2] = 200.0 * (fy - fz)
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _to_srgb(src, space, m2inv, m1inv, out):
     """``space`` rows -> sRGB 0..255 floats (not rounded or clipped)."""
     for i in prange(src.shape[0]):

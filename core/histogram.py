@@ -68,7 +68,7 @@ def colour_code(r, g, b):
     return (np.int32(r) << 16) | (np.int32(g) << 8) | np.int32(b)
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _count_codes(pix, table, touched, parts):
     """Count every colour code; part p owns the codes whose red value falls in its p-th range.
 
@@ -86,7 +86,7 @@ def _count_codes(pix, table, touched, parts):
             touched[code >> _BLOCK_BITS] = True
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _occupied_per_block(table, touched, out):
     size = 1 << _BLOCK_BITS
     for b in prange(out.shape[0]):
@@ -98,7 +98,7 @@ def _occupied_per_block(table, touched, out):
         out[b] = c
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _number_colours(table, start, per_block, colors, counts):
     """Write each occupied code's colour and count at its row; replace its count by the row."""
     size = 1 << _BLOCK_BITS
@@ -128,7 +128,7 @@ def _check_pixels(pixels) -> np.ndarray:
     return np.ascontiguousarray(pix)
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _zero_blocks(table, touched):
     size = 1 << _BLOCK_BITS
     for b in prange(touched.shape[0]):
@@ -168,7 +168,7 @@ def distinct_colors(pixels, tables: tuple[np.ndarray, np.ndarray] | None = None
     return DistinctColors(colors=colors, counts=counts, table=table)
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _group_sums(group, values, weights, n_groups):
     """Per group: the weight and the weighted sum of the value rows (sequential, deterministic)."""
     d = values.shape[1]
@@ -192,7 +192,7 @@ def group_means(group: np.ndarray, values: np.ndarray, weights: np.ndarray,
     return sums / wsum[:, None], wsum
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _number_bins(keys, n_bins):
     """Row of each key's bin, bins numbered in increasing key order; and each bin's key."""
     row_of_key = np.full(n_bins, -1, dtype=np.int64)
@@ -211,7 +211,7 @@ def _number_bins(keys, n_bins):
     return rows, key_of_bin
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _colour_keys(colors, bits):
     shift = 8 - bits
     keys = np.empty(colors.shape[0], dtype=np.int64)

@@ -17,7 +17,7 @@ from core.errors import InputError
 _ROWS = 16
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _squared_error_rows(a, b, partial):
     h, w = a.shape[0], a.shape[1]
     for c in prange(partial.shape[0]):
@@ -42,7 +42,7 @@ def _oklab(lut, m1, m2, img, y, x, out):
         out[r] = m2[r, 0] * lms[0] + m2[r, 1] * lms[1] + m2[r, 2] * lms[2]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _oklab_error_rows(a, b, lut, m1, m2, partial):
     h, w = a.shape[0], a.shape[1]
     for c in prange(partial.shape[0]):

@@ -595,7 +595,12 @@ def warm_up() -> None:
     img = rng.integers(0, 256, size=(200, 200, 4), dtype=np.uint8)  # > _EXACT_LIMIT colours
     img[..., 3] = 255
     img[:4, :4, 3] = 0
+    frozen = img.copy(), img[..., :3].copy()  # images from core.io are read-only, and numba
+    for array in frozen:  # compiles (or loads) separate versions for read-only arrays
+        array.flags.writeable = False
     for space in SPACES:
         quantize(img, 4, space=space, n_init=1)
-    quantize(img[..., :3], 3, locked=["#000000"], dither="fs", n_init=1)
+    for image in (img[..., :3], *frozen):
+        quantize(image, 3, locked=["#000000"], dither="fs", n_init=1)
+        Remapper(image).image([[0, 0, 0], [255, 255, 255]])
     remap(img[:8, :8], [[0, 0, 0], [255, 255, 255]], dither="bayer")

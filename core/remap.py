@@ -74,7 +74,7 @@ def _nearest(v0, v1, v2, P):
     return best
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _fill_lut(colors, labels, lut):
     """lut[code of colour i] = labels[i]: a 16 MB table that stays in a large L3 cache.
 
@@ -88,7 +88,7 @@ def _fill_lut(colors, labels, lut):
                 | np.int32(colors[i, 2])] = labels[i]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _lookup(img, lut, out):
     """out[y, x] = lut[code of the pixel]; 0 where fully transparent."""
     h, w = out.shape
@@ -102,7 +102,7 @@ def _lookup(img, lut, out):
                                     | (np.int32(img[y, x, 1]) << 8) | np.int32(img[y, x, 2])]
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _floyd_steinberg(img, table, values, P, strength, out):
     h, w = out.shape
     lo = np.empty(3)
@@ -137,7 +137,7 @@ def _floyd_steinberg(img, table, values, P, strength, out):
                 err[nxt, x + 1 + ahead, t] += e * (1.0 / 16.0)
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _pattern_candidates(values, P, lightness, strength, out):
     """Knoll's pattern dithering: for every distinct colour, the ``out.shape[1]`` palette entries
     whose mix best reproduces it (each chosen to cancel the error of those before), sorted by
@@ -163,7 +163,7 @@ def _pattern_candidates(values, P, lightness, strength, out):
             out[i, p + 1] = j
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)
 def _ordered(img, table, candidates, thresholds, out):
     """out[y, x] = the candidate of the pixel's colour picked by the 8x8 threshold matrix."""
     h, w = out.shape

@@ -189,3 +189,24 @@ def test_settings_are_kept(qtbot, tmp_path, small_image):
     assert second.colors_spin.value() == 24
     assert second.space_combo.currentData() == "rgb"
     second.close()
+
+
+def test_large_images_are_drawn_at_screen_resolution(qtbot):
+    """A 12 MP image is never converted whole in the GUI thread: the views draw the visible part
+    at about screen resolution, and at 1:1 every pixel."""
+    from app.image_views import ImagePair
+
+    create_app()
+    pair = ImagePair()
+    qtbot.addWidget(pair)
+    pair.resize(1000, 500)
+    pair.show()
+    qtbot.waitExposed(pair)
+    big = np.random.default_rng(0).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
+    pair.set_original(big)
+    pair.set_recoloured(big[::-1])
+    width, height, step = pair.shown_resolution(0)
+    assert step > 1 and width * height < 1_000_000
+    pair.actual_size()
+    qtbot.waitUntil(lambda: pair.shown_resolution(1)[2] == 1, timeout=2000)
+    assert pair.shown_resolution(1)[0] <= 1000
