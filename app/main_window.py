@@ -9,6 +9,7 @@ scatter centres and the convergence chart; the finished result replaces them at 
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -395,6 +396,11 @@ class MainWindow(QMainWindow):
             self.worker.cancel()
 
     def _on_ready(self, seconds: float) -> None:
+        # Numba, Qt and pyqtgraph leave hundreds of thousands of long-lived objects; a full
+        # garbage collection walking them all held the GIL for 100-200 ms (a frozen window) when
+        # the worker happened to trigger it.  Freezing them out of the collector removes that.
+        gc.collect()
+        gc.freeze()
         self._ready = True
         self.preparing_label.setText(f"Kernels ready ({seconds:.1f} s)")
         QTimer.singleShot(4000, self.preparing_label.hide)
@@ -440,7 +446,8 @@ class MainWindow(QMainWindow):
             button.setEnabled(True)
         estimate = " (sampled)" if result.sampled else ""
         self.stats_label.setText(
-            f"k={q.palette.shape[0]}  {len(result.inertia)} iterations  {result.seconds:.2f} s  "
+            f"k={q.palette.shape[0]}  {int(np.isfinite(result.inertia).sum())} iterations  "
+            f"{result.seconds:.2f} s  "
             f"PSNR {result.psnr:.2f} dB  OKLab error {result.oklab_error:.4f}{estimate}")
         self.runFinished.emit(result)
 

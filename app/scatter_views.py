@@ -506,10 +506,13 @@ class ConvergenceChart(QWidget):
         top.addWidget(self._log_box)
 
         self._plot = pg.PlotWidget()
-        self._plot.setLabel("bottom", "iteration")
+        self._plot.setLabel("bottom", "k-means iteration (one segment per start and stage)")
         self._plot.setLabel("left", "inertia")
         self._plot.showGrid(x=True, y=True, alpha=0.3)
-        self._curve = self._plot.plot(symbol="o", symbolSize=4, pen=pg.mkPen(width=1.5))
+        # NaN values separate segments: the starts, refining and polishing each measure their
+        # inertia on their own data (coarse bins, fine bins, exact colours)
+        self._curve = self._plot.plot(symbol="o", symbolSize=4, pen=pg.mkPen(width=1.5),
+                                      connect="finite")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

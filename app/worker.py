@@ -110,7 +110,9 @@ class Result:
     psnr: float
     oklab_error: float
     sampled: bool
-    inertia: list[float] = field(default_factory=list)  # per k-means step, all stages
+    # per k-means step of every start and stage, NaN between them (each has its own data:
+    # coarse bins, fine bins, exact colours, so the curves do not join)
+    inertia: list[float] = field(default_factory=list)
 
 
 def _preview(pixels: np.ndarray) -> np.ndarray:
@@ -267,6 +269,7 @@ class QuantizeWorker(QObject):
         self._emit_sample(s.space)
         previewer: Remapper | None = None
         inertia: list[float] = []
+        segment = [""]  # stage of the last inertia value
         last_emit = 0.0
         self._frame_shown = True
 
@@ -274,8 +277,10 @@ class QuantizeWorker(QObject):
             nonlocal last_emit, previewer
             if self._stale(job):
                 raise Cancelled
-            if p.inertia is not None and p.stage in ("clustering", "refining", "improving",
-                                                     "polishing"):
+            if p.inertia is not None:
+                if inertia and (p.iteration == 1 or p.stage != segment[0]):
+                    inertia.append(float("nan"))  # a new start or stage: break the curve
+                segment[0] = p.stage
                 inertia.append(p.inertia)
             now = time.perf_counter()
             if p.palette is None or not self._frame_shown or now - last_emit < 1.0 / MAX_FPS:
