@@ -3,6 +3,7 @@
     palettelab [FILE]          open the GUI on FILE (default: the bundled sample image)
     palettelab COMMAND ...     a batch command (``quantize``; ``cluster`` comes with its issue)
     palettelab --version
+    palettelab --self-test     check that the window and the compute kernels work
 
 This module must not import Qt: batch commands run without a display, and the GUI modules are
 imported only when the GUI is actually launched.
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window, quantize the sample image once, check the "
+                             "result and exit (0 when all is well)")
     subparsers = parser.add_subparsers(
         dest="command",
         prog=PROG,  # else subcommand usage lines repeat the custom top-level usage
@@ -96,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
+        if args.self_test:
+            from app.gui import self_test
+
+            return self_test()
         if args.command is None:
             return run_gui(gui_file)
         return int(args.run(args))

@@ -210,3 +210,16 @@ def test_large_images_are_drawn_at_screen_resolution(qtbot):
     pair.actual_size()
     qtbot.waitUntil(lambda: pair.shown_resolution(1)[2] == 1, timeout=2000)
     assert pair.shown_resolution(1)[0] <= 1000
+
+
+def test_self_test_command_passes():
+    """``palettelab --self-test`` drives the real window and worker offscreen and exits 0."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-m", "app", "--self-test"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert "self-test: ok (16 colours" in proc.stdout

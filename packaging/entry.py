@@ -1,0 +1,11 @@
+"""Entry point of the PyInstaller bundle: prepare the environment, then run the CLI."""
+
+import sys
+
+from app.user_dirs import prepare_frozen_environment
+
+prepare_frozen_environment()  # before anything imports numba
+
+from app.cli import main  # noqa: E402
+
+sys.exit(main())
