@@ -152,7 +152,8 @@ def test_corrupt_file_shows_an_error_and_keeps_the_image(qtbot, window, small_im
     bad.write_bytes(small_image.read_bytes()[:200])
     with qtbot.waitSignal(window.worker.loadFailed, timeout=30_000):
         window.open_path(bad)
-    assert window.errors and "broken.png" in window.errors[-1][1]
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
+    assert "broken.png" in window.errors[-1][1]
     assert window._image_path == str(small_image)
     assert "small.png" in window.windowTitle()
 
@@ -162,6 +163,7 @@ def test_export_failure_shows_an_error(qtbot, window, small_image, tmp_path):
     window._ask_save_path = lambda *args: str(tmp_path / "missing-folder" / "out.gpl")
     with qtbot.waitSignal(window.worker.exportFailed, timeout=30_000):
         window.export_palette()
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
     assert "does not exist" in window.errors[-1][1]
 
 
