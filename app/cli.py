@@ -1,7 +1,7 @@
 """The ``palettelab`` command line (the contract is in DESIGN.md, "Command line").
 
     palettelab [FILE]          open the GUI on FILE (default: the bundled sample image)
-    palettelab COMMAND ...     a batch command (``quantize``; ``cluster`` comes with its issue)
+    palettelab COMMAND ...     a batch command: ``quantize`` or ``cluster``
     palettelab --version
     palettelab --self-test     check that the window and the compute kernels work
 
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from app import cmd_quantize
+from app import cmd_cluster, cmd_quantize
 from core import __version__
 from core.errors import InputError
 
@@ -26,6 +26,7 @@ PROG = "palettelab"
 # sets ``run=<callable taking the parsed args, returning the exit status>`` as a default.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "quantize": cmd_quantize.add_parser,
+    "cluster": cmd_cluster.add_parser,
 }
 
 
