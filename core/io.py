@@ -53,7 +53,7 @@ from typing import IO, NamedTuple
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
-from core.errors import InputError
+from core.errors import InputError, describe_os_error
 
 #: the largest image accepted by default: 200 MP is 600 MB as RGB, near what a desktop can take
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -168,17 +168,7 @@ def _open_file(path: str | os.PathLike[str], name: str) -> IO[bytes]:
     try:
         return open(path, "rb")  # closed by the caller's with
     except OSError as error:
-        raise InputError(f"{name}: {_os_problem(error, path)}") from None
-
-
-def _os_problem(error: OSError, path: str | os.PathLike[str]) -> str:
-    if isinstance(error, FileNotFoundError):
-        return "no such file"
-    if isinstance(error, IsADirectoryError) or os.path.isdir(path):  # Windows: PermissionError
-        return "is a directory"
-    if isinstance(error, PermissionError):
-        return "permission denied"
-    return error.strerror or str(error)
+        raise InputError(f"{name}: {describe_os_error(error, path)}") from None
 
 
 def _identify(handle: IO[bytes], name: str) -> Image.Image:

@@ -63,7 +63,7 @@ from typing import IO, NamedTuple
 
 import numpy as np
 
-from core.errors import InputError
+from core.errors import InputError, describe_os_error
 
 #: extensions of the point files offered in file dialogs and accepted by :func:`load_points`
 POINT_EXTENSIONS = (".csv", ".tsv", ".txt", ".npy", ".npz")
@@ -172,7 +172,7 @@ def _open_file(path: str | os.PathLike[str], name: str) -> IO[bytes]:
     try:
         return open(path, "rb")  # closed by the caller's with
     except OSError as error:
-        raise InputError(f"{name}: {_os_problem(error, path)}") from None
+        raise InputError(f"{name}: {describe_os_error(error, path)}") from None
 
 
 def _read_all(handle: IO[bytes], name: str) -> bytes:
@@ -180,17 +180,6 @@ def _read_all(handle: IO[bytes], name: str) -> bytes:
         return handle.read()
     except OSError as error:
         raise InputError(f"{name}: read error ({error.strerror or error})") from None
-
-
-def _os_problem(error: OSError, path: str | os.PathLike[str]) -> str:
-    """The same wording as :mod:`core.io` uses for images."""
-    if isinstance(error, FileNotFoundError):
-        return "no such file"
-    if isinstance(error, IsADirectoryError) or os.path.isdir(path):  # Windows: PermissionError
-        return "is a directory"
-    if isinstance(error, PermissionError):
-        return "permission denied"
-    return error.strerror or str(error)
 
 
 # text files
