@@ -38,15 +38,17 @@ from PySide6.QtWidgets import (
 
 from app.image_views import ImagePair
 from app.palette_panel import PalettePanel
+from app.points_workspace import PointsWorkspace
 from app.resources import resources_dir
 from app.scatter_views import ColorScatter2D, ColorScatter3D, ConvergenceChart
 from app.worker import Frame, Loaded, QuantizeWorker, Request, Result, Sample, Settings
 
 TITLE = "PaletteLab"
+POINT_EXTENSIONS = (".csv", ".tsv", ".txt", ".npy", ".npz")  # as core.points (no numba here)
 SPACES = (("OKLab", "oklab"), ("Lab", "lab"), ("RGB", "rgb"))
 DITHERS = (("None", "none"), ("Floyd-Steinberg", "fs"), ("Ordered (Bayer)", "bayer"))
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.bmp *.tif *.tiff *.webp *.ppm *.pgm *.tga);;"
-                "All files (*)")
+                "Point files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)")
 EXPORT_IMAGE_FILTER = ("PNG, indexed (*.png);;GIF (*.gif);;WebP, lossless (*.webp);;"
                        "TIFF (*.tif);;BMP (*.bmp)")
 EXPORT_PALETTE_FILTER = ("GIMP palette (*.gpl);;Adobe swatch exchange (*.ase);;"
@@ -184,7 +186,11 @@ class MainWindow(QMainWindow):
         main.addWidget(left)
         main.addWidget(side)
         main.setStretchFactor(0, 1)
-        self.setCentralWidget(main)
+        self.points = PointsWorkspace()  # the student workspace, with its own worker
+        self.workspaces = QTabWidget()
+        self.workspaces.addTab(main, "Image")
+        self.workspaces.addTab(self.points, "Points")
+        self.setCentralWidget(self.workspaces)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -315,8 +321,14 @@ class MainWindow(QMainWindow):
         return path
 
     def open_path(self, path: str | os.PathLike) -> None:
-        """Load ``path`` in the worker; the current image stays until the new one is read."""
-        self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        """Open an image (Image workspace) or a point file (Points workspace), read in a
+        worker; what is shown stays until the new file is read."""
+        self.statusBar().showMessage(f"Opening {Path(path).name}…", 3000)
+        if Path(path).suffix.lower() in POINT_EXTENSIONS:
+            self.workspaces.setCurrentWidget(self.points)
+            self.points.open_path(str(path))
+            return
+        self.workspaces.setCurrentIndex(0)
         self._load.emit(str(path))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -534,6 +546,7 @@ class MainWindow(QMainWindow):
         """Stop the worker cleanly before the window goes (no running QThread left behind)."""
         self._save_settings()
         self._debounce.stop()
+        self.points.close_worker()
         self.worker.cancel()
         self._thread.quit()
         if not self._thread.wait(15000):

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from app.compute_lock import exclusive
+
 #: live frames per second, at most
 MAX_FPS = 30
 #: pixels of the live preview (and of the sample the quality figures are computed on)
@@ -173,6 +175,7 @@ class QuantizeWorker(QObject):
     # --- slots, run in the worker thread --------------------------------------------------------
 
     @Slot()
+    @exclusive
     def warm_up(self) -> None:
         """Compile the kernels, or load them from the numba cache, before the first run."""
         from core.quality import mean_oklab_error, psnr
@@ -186,6 +189,7 @@ class QuantizeWorker(QObject):
         self.ready.emit(time.perf_counter() - start)
 
     @Slot(str)
+    @exclusive
     def load(self, path: str) -> None:
         """Read an image file; on failure the previous image stays loaded."""
         from core.errors import InputError
@@ -212,6 +216,7 @@ class QuantizeWorker(QObject):
                                 time.perf_counter() - start))
 
     @Slot()
+    @exclusive
     def _run_newest(self) -> None:
         with self._lock:
             request, self._pending = self._pending, None
@@ -230,6 +235,7 @@ class QuantizeWorker(QObject):
             self.failed.emit(request.job, str(exc))
 
     @Slot(str, object, object)
+    @exclusive
     def export(self, path: str, what: str, payload: object) -> None:
         """Write ``payload`` to ``path``: ``what`` is "image" (a Quantized) or "palette"
         ((palette, counts))."""

@@ -225,3 +225,12 @@ def test_self_test_command_passes():
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     assert "self-test: ok (16 colours" in proc.stdout
+
+
+def test_point_files_open_in_the_points_workspace(qtbot, window, tmp_path):
+    path = tmp_path / "pts.csv"
+    path.write_text("a,b\n0,0\n0,1\n5,5\n5,6\n9,0\n9,1\n", encoding="utf-8")
+    with qtbot.waitSignal(window.points.dataLoaded, timeout=120_000):
+        window.open_path(path)
+    assert window.workspaces.currentWidget() is window.points
+    assert window.points.points().X.shape == (6, 2)

@@ -1,0 +1,217 @@
+"""The student's points workspace, driven through its real widgets (pytest-qt, offscreen).
+
+Every expectation is recomputed here with ``core`` on the same state the workspace showed, so
+the tests check that the GUI shows what k-means does, not a re-implementation of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from app.gui import create_app
+from app.points_workspace import PointsWorkspace, cluster_color
+from core.kmeans import assign, update
+from core.metrics import adjusted_rand_index, confusion_matrix
+
+TIMEOUT = 300_000  # ms: a fresh checkout compiles every kernel on the first job
+
+
+@pytest.fixture
+def workspace(qtbot):
+    create_app()
+    ws = PointsWorkspace(initial_dataset=None)
+    qtbot.addWidget(ws)
+    ws.resize(1200, 800)
+    ws.show()
+    errors: list[tuple[str, str]] = []
+    ws.show_error = lambda title, message: errors.append((title, message))
+    ws.errors = errors
+    yield ws
+    ws.close_worker()
+
+
+def load(qtbot, ws: PointsWorkspace, name: str):
+    """Load a data set and wait for its starting centres."""
+    with qtbot.waitSignal(ws.initialised, timeout=TIMEOUT):
+        ws.load_dataset(name)
+    return ws.points()
+
+
+def click(qtbot, ws: PointsWorkspace, button) -> object:
+    """Click a step button and return the state it produced."""
+    with qtbot.waitSignal(ws.stepDone, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_assign_then_update_match_core(qtbot, workspace):
+    X = load(qtbot, workspace, "blobs").X
+    start = workspace.centers()
+    assert workspace.labels() is None
+    click(qtbot, workspace, workspace.assign_button)
+    expected_labels, sq_dist = assign(X, start)
+    np.testing.assert_array_equal(workspace.labels(), expected_labels)
+    np.testing.assert_array_equal(workspace.centers(), start)  # E leaves the centres alone
+    assert workspace.inertia_label.text() == f"inertia {sq_dist.sum():,.1f}"
+    click(qtbot, workspace, workspace.update_button)
+    np.testing.assert_allclose(workspace.centers(),
+                               update(X, expected_labels, 4, old_centers=start))
+    np.testing.assert_array_equal(workspace.labels(), expected_labels)  # M leaves the labels
+    assert workspace.iteration_label.text().startswith("iteration 1")
+    assert len(workspace.trail.xData) == 2 * 4  # one old -> new segment per centre
+    assert workspace.voronoi.image is not None  # 2-D data: regions shaded
+    assert len(workspace.inertia_curve.xData) == 2
+    # reset goes back to the starting centres
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.reset_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_array_equal(workspace.centers(), start)
+    assert workspace.labels() is None
+
+
+def test_voronoi_cells_take_their_centres_colour(qtbot, workspace):
+    load(qtbot, workspace, "blobs")
+    image = workspace.voronoi.image
+    if workspace.voronoi.axisOrder != "row-major":
+        image = image.swapaxes(0, 1)
+    (x0, x1), (y0, y1) = workspace.view_box.viewRange()
+    rows, cols = image.shape[:2]
+    for i, (x, y) in enumerate(workspace.centers()):
+        col = round((x - x0) / (x1 - x0) * (cols - 1))
+        row = round((y - y0) / (y1 - y0) * (rows - 1))
+        assert tuple(image[row, col, :3]) == cluster_color(i).getRgb()[:3]
+
+
+def test_play_runs_to_convergence(qtbot, workspace):
+    X = load(qtbot, workspace, "blobs").X
+    workspace.speed_slider.setValue(20)
+    qtbot.mouseClick(workspace.play_button, Qt.MouseButton.LeftButton)
+    assert workspace.play_button.text() == "Pause"
+    qtbot.waitUntil(lambda: not workspace.play_button.isChecked(), timeout=TIMEOUT)
+    assert "Converged" in workspace.status_label.text()
+    labels, _ = assign(X, workspace.centers())
+    np.testing.assert_array_equal(workspace.labels(), labels)  # a fixed point of E
+
+
+def data_to_widget(ws: PointsWorkspace, x: float, y: float):
+    scene = ws.view_box.mapViewToScene(QPointF(x, y))
+    return ws.plot_widget.mapFromScene(scene)
+
+
+def test_manual_init_places_clicked_centres(qtbot, workspace):
+    load(qtbot, workspace, "blobs")
+    workspace.init_combo.setCurrentText("manual")
+    assert workspace.centers() is None
+    assert not workspace.assign_button.isEnabled()
+    (x0, x1), (y0, y1) = workspace.view_box.viewRange()
+    wanted = [(x0 + f * (x1 - x0), y0 + g * (y1 - y0))
+              for f, g in ((0.2, 0.3), (0.7, 0.2), (0.4, 0.8), (0.8, 0.7))]
+    clicked = []
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        for x, y in wanted:
+            pos = data_to_widget(workspace, x, y)
+            qtbot.mouseClick(workspace.plot_widget.viewport(), Qt.MouseButton.LeftButton,
+                             pos=pos)
+            # the click lands on a whole pixel: the centre is that pixel's data point
+            back = workspace.view_box.mapSceneToView(workspace.plot_widget.mapToScene(pos))
+            clicked.append((back.x(), back.y()))
+    np.testing.assert_allclose(workspace.centers(), np.array(clicked))
+    np.testing.assert_allclose(workspace.centers(), np.array(wanted),
+                               atol=0.02 * max(x1 - x0, y1 - y0))
+
+
+def test_several_starts_listed_with_best(qtbot, workspace):
+    load(qtbot, workspace, "varied")
+    workspace.init_combo.setCurrentText("random")
+    workspace.starts_spin.setValue(6)
+    with qtbot.waitSignal(workspace.startsReady, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(workspace.starts_button, Qt.MouseButton.LeftButton)
+    result = blocker.args[0]
+    items = [workspace.starts_list.item(i).text() for i in range(workspace.starts_list.count())]
+    assert len(items) == 6
+    assert all(text.startswith(f"start {i + 1}: inertia ") for i, text in enumerate(items))
+    best = [i for i, text in enumerate(items) if "★ best" in text]
+    assert best == [int(np.argmin([s.inertia for s in result.starts]))]
+    with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT):
+        workspace.starts_list.setCurrentRow(best[0])
+    np.testing.assert_array_equal(workspace.centers(), result.starts[best[0]].centers)
+    np.testing.assert_array_equal(workspace.labels(), result.starts[best[0]].labels)
+
+
+def test_elbow_and_silhouette_plotted(qtbot, workspace):
+    from core.metrics import elbow
+
+    X = load(qtbot, workspace, "blobs").X
+    with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.run_button, Qt.MouseButton.LeftButton)
+    workspace.k_min_spin.setValue(2)
+    workspace.k_max_spin.setValue(6)
+    with qtbot.waitSignal(workspace.elbowReady, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.elbow_button, Qt.MouseButton.LeftButton)
+    assert list(workspace.elbow_curve.xData) == [2, 3, 4, 5, 6]
+    assert len(workspace.silhouette_curve.yData) == 5
+    np.testing.assert_allclose(workspace.elbow_curve.yData, elbow(X, range(2, 7)))
+    assert workspace.silhouette_note.text() == "silhouette: exact"
+    assert int(np.argmax(workspace.silhouette_curve.yData)) == 2  # four blobs: k = 4 is best
+    bars = [item for item in workspace.bars_plot.getPlotItem().items
+            if isinstance(item, pg.BarGraphItem)]
+    assert len(bars) == 4  # one bar group per cluster
+
+
+def test_spectral_separates_moons(qtbot, workspace):
+    points = load(qtbot, workspace, "moons")
+    workspace.k_spin.setValue(2)
+    workspace.method_combo.setCurrentText("spectral")
+    with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(workspace.run_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].method == "spectral"
+    assert adjusted_rand_index(workspace.labels(), points.labels) >= 0.95
+    assert workspace.voronoi.image is None  # regions would be wrong for a non-linear split
+
+
+def test_digits_centre_images_and_accuracy(qtbot, workspace):
+    points = load(qtbot, workspace, "digits")
+    assert points.X.shape[1] == 64
+    assert workspace.k_spin.value() == 10  # from the number of known classes
+    assert workspace.view_combo.currentText() == "PCA"
+    with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.run_button, Qt.MouseButton.LeftButton)
+    assert len(workspace.centre_images) == 10
+    assert all(image.shape == (8, 8) for image in workspace.centre_images)
+    assert workspace.strip_area.isVisible()
+    text = workspace.accuracy_label.text()
+    assert text.startswith("accuracy ") and "most common label" in text
+    assert float(text.split()[1]) > 0.5
+    image = workspace.confusion_image.image
+    if workspace.confusion_image.axisOrder != "row-major":
+        image = image.swapaxes(0, 1)
+    np.testing.assert_array_equal(image, confusion_matrix(points.labels, workspace.labels()))
+
+
+def test_bad_file_reports_and_keeps_data(qtbot, workspace, tmp_path):
+    previous = load(qtbot, workspace, "blobs")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,x\n")
+    workspace.open_path(str(bad))
+    qtbot.waitUntil(lambda: bool(workspace.errors), timeout=TIMEOUT)
+    assert "bad.csv" in workspace.errors[0][1]
+    assert workspace.points() is previous
+    assert workspace.data_combo.currentText() == "blobs"
+
+
+def test_large_sets_show_a_sample(qtbot, workspace, tmp_path):
+    path = tmp_path / "many.npy"
+    np.save(path, np.random.default_rng(0).normal(size=(30_000, 2)))
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        workspace.open_path(str(path))
+    assert workspace.shown_label.text() == "20,000 of 30,000 points shown"
+    assert len(workspace.scatter.data) == 20_000
+
+
+def test_close_worker_stops_the_thread(qtbot, workspace):
+    load(qtbot, workspace, "blobs")
+    workspace.close_worker()
+    assert workspace._thread.isFinished()
+    assert not workspace._thread.isRunning()
