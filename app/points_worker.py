@@ -31,7 +31,7 @@ from app.compute_lock import exclusive
 #: live frames per second during a run to convergence, at most
 MAX_FPS = 30
 #: points drawn in the scatter (a seeded sample beyond that)
-DRAW_LIMIT = 20_000
+DRAW_LIMIT = 8_000  # points drawn: pyqtgraph needs ~10 ms per 1,000 on an update
 #: points the per-cluster silhouette plot uses (exact below, a seeded sample above)
 SILHOUETTE_LIMIT = 5000
 #: rows of the sample the PCA axes are computed on

@@ -56,7 +56,7 @@ class Step:
 
 
 def check_data(X, name: str = "X") -> np.ndarray:
-    """Return X as a C-contiguous float32/float64 (n, d) array, or raise a clear InputError.
+    """Return X as a writable C-contiguous float32/float64 (n, d) array, or raise InputError.
 
     float32 and float64 are kept as they are (never up-cast); anything else numeric becomes
     float64.
@@ -76,6 +76,10 @@ def check_data(X, name: str = "X") -> np.ndarray:
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise InputError(f"{name} is empty (shape {arr.shape})")
     arr = np.ascontiguousarray(arr)
+    if not arr.flags.writeable:
+        # Numba compiles (or loads) separate kernels for read-only arrays: one copy is far
+        # cheaper than a second set of kernels, compiled in the middle of a run
+        arr = arr.copy()
     # a finite sum proves every value finite (scikit-learn's shortcut); only when it is not
     # (NaN, inf, or an overflow of large values) is every value examined
     if np.isfinite(arr.sum()):

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from app.gui import create_app
+from app.points_worker import DRAW_LIMIT
 from app.points_workspace import PointsWorkspace, cluster_color
 from core.kmeans import assign, update
 from core.metrics import adjusted_rand_index, confusion_matrix
@@ -206,8 +207,8 @@ def test_large_sets_show_a_sample(qtbot, workspace, tmp_path):
     np.save(path, np.random.default_rng(0).normal(size=(30_000, 2)))
     with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
         workspace.open_path(str(path))
-    assert workspace.shown_label.text() == "20,000 of 30,000 points shown"
-    assert len(workspace.scatter.data) == 20_000
+    assert workspace.shown_label.text() == f"{DRAW_LIMIT:,} of 30,000 points shown"
+    assert sum(len(item.data) for item in workspace.groups) == DRAW_LIMIT
 
 
 def test_close_worker_stops_the_thread(qtbot, workspace):
