@@ -48,13 +48,21 @@ POINT_EXTENSIONS = (".csv", ".tsv", ".txt", ".npy", ".npz")  # as core.points (n
 SPACES = (("OKLab", "oklab"), ("Lab", "lab"), ("RGB", "rgb"))
 DITHERS = (("None", "none"), ("Floyd-Steinberg", "fs"), ("Ordered (Bayer)", "bayer"))
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.bmp *.tif *.tiff *.webp *.ppm *.pgm *.tga);;"
-                "Point files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)")
+                "Point files (*.csv *.tsv *.txt *.npy *.npz *.gz);;All files (*)")
 EXPORT_IMAGE_FILTER = ("PNG, indexed (*.png);;GIF (*.gif);;WebP, lossless (*.webp);;"
                        "TIFF (*.tif);;BMP (*.bmp)")
 EXPORT_PALETTE_FILTER = ("GIMP palette (*.gpl);;Adobe swatch exchange (*.ase);;"
                          "Photoshop swatches (*.aco);;CSS custom properties (*.css);;"
                          "JSON (*.json);;Hex list (*.txt);;PNG swatch strip (*.png)")
 DEBOUNCE_MS = 250
+
+
+def _is_point_file(path: str | os.PathLike) -> bool:
+    """Point files by extension, gzipped text ones (``.csv.gz``) included."""
+    suffixes = [s.lower() for s in Path(path).suffixes[-2:]]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in POINT_EXTENSIONS
 MAX_RECENT = 8
 
 
@@ -324,7 +332,7 @@ class MainWindow(QMainWindow):
         """Open an image (Image workspace) or a point file (Points workspace), read in a
         worker; what is shown stays until the new file is read."""
         self.statusBar().showMessage(f"Opening {Path(path).name}…", 3000)
-        if Path(path).suffix.lower() in POINT_EXTENSIONS:
+        if _is_point_file(path):
             self.workspaces.setCurrentWidget(self.points)
             self.points.open_path(str(path))
             return

@@ -51,6 +51,7 @@ Decisions:
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import itertools
 import os
@@ -150,18 +151,31 @@ def load_points(path: str | os.PathLike[str], *,
     name = str(path)
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
         raise InputError(f"max_points must be a positive integer, got {max_points!r}")
-    extension = os.path.splitext(name)[1].lower()
-    if extension not in POINT_EXTENSIONS:
+    stem, extension = os.path.splitext(name)
+    extension = extension.lower()
+    compressed = extension == ".gz"
+    if compressed:  # text point files may be gzipped, as the bundled digits are
+        extension = os.path.splitext(stem)[1].lower()
+    if extension not in POINT_EXTENSIONS or (compressed and extension in (".npy", ".npz")):
         kind = f"file type '{extension}'" if extension else "file type (no extension)"
         raise InputError(f"{name}: unknown point {kind}; expected one of "
-                         f"{', '.join(POINT_EXTENSIONS)}")
+                         f"{', '.join(POINT_EXTENSIONS)} (text ones may end in .gz)")
     with _open_file(path, name) as handle:
         if extension == ".npy":
             return _load_npy(handle, name, max_points)
         if extension == ".npz":
             return _load_npz(handle, name, max_points)
         raw = _read_all(handle, name)
+    if compressed:
+        raw = _gunzip(raw, name)
     return _load_text(_decode(raw, name), name, extension, max_points)
+
+
+def _gunzip(raw: bytes, name: str) -> bytes:
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as error:
+        raise InputError(f"{name}: not a readable gzip file ({error})") from None
 
 
 # files

@@ -374,7 +374,8 @@ def test_permission_and_read_errors(tmp_path, monkeypatch):
 ])
 def test_unknown_extension(tmp_path, name, problem):
     assert (error(tmp_path, name, "1,2\n")
-            == f"{name}: {problem}; expected one of .csv, .tsv, .txt, .npy, .npz")
+            == f"{name}: {problem}; expected one of .csv, .tsv, .txt, .npy, .npz "
+               "(text ones may end in .gz)")
 
 
 def test_extension_case_is_ignored(tmp_path):
@@ -576,3 +577,22 @@ def test_point_set_checks_its_shapes():
     with pytest.raises(ValueError, match="do not match 3 points"):
         PointSet(X, ("a", "b"), np.zeros(2, np.int64), ("0",), "p")
     assert len(PointSet(X, ("a", "b"), None, (), "p")) == 3
+
+
+def test_gzipped_text_files_load_like_plain_ones(tmp_path):
+    import gzip
+
+    text = "a,b,label\n1,2,x\n3,4,y\n"
+    plain = tmp_path / "p.csv"
+    plain.write_text(text, encoding="utf-8")
+    packed = tmp_path / "p.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    a, b = load_points(plain), load_points(packed)
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    broken = tmp_path / "q.csv.gz"
+    broken.write_bytes(b"not gzip at all")
+    with pytest.raises(InputError, match="not a readable gzip file"):
+        load_points(broken)
+    with pytest.raises(InputError, match=r"unknown point file type '\.npy'"):
+        load_points(tmp_path / "r.npy.gz")
