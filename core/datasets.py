@@ -190,18 +190,19 @@ def _read_iris() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ..
 
 
 def _read_digits() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
-    """digits.csv.gz: 1797 rows of 64 pixel values (0..16, row by row) then the digit."""
+    """digits.csv.gz: a header row, then 1797 rows of 64 pixel values (0..16, row by row) and
+    the digit (the header makes the file usable as a point file too, label column and all)."""
     path = _resource("digits.csv.gz")
     with gzip.open(path, "rt", encoding="ascii") as stream:
-        table = _table(stream.read(), path, (1797, _DIGITS_SIDE**2 + 1))
+        table = _table(stream.read(), path, (1797, _DIGITS_SIDE**2 + 1), skiprows=1)
     columns = tuple(f"pixel_{row}_{column}" for row in range(_DIGITS_SIDE)
                     for column in range(_DIGITS_SIDE))
     return table[:, :-1], table[:, -1].astype(np.int64), columns, tuple(map(str, range(10)))
 
 
-def _table(text: str, path: Path, shape: tuple[int, int]) -> np.ndarray:
+def _table(text: str, path: Path, shape: tuple[int, int], skiprows: int = 0) -> np.ndarray:
     """A bundled comma-separated table, checked against the shape it must have."""
-    table = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2)
+    table = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, skiprows=skiprows)
     if table.shape != shape:
         raise InputError(f"{path}: damaged bundled data ({table.shape[0]}×{table.shape[1]} "
                          f"values, expected {shape[0]}×{shape[1]}); reinstall PaletteLab")

@@ -596,3 +596,11 @@ def test_gzipped_text_files_load_like_plain_ones(tmp_path):
         load_points(broken)
     with pytest.raises(InputError, match=r"unknown point file type '\.npy'"):
         load_points(tmp_path / "r.npy.gz")
+
+
+def test_the_bundled_digits_file_loads_with_its_labels():
+    from app.resources import resource_path
+
+    digits = load_points(resource_path("digits.csv.gz"))
+    assert digits.X.shape == (1797, 64)
+    assert digits.labels is not None and digits.label_names == tuple(map(str, range(10)))
