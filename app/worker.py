@@ -117,10 +117,14 @@ class Result:
     inertia: list[float] = field(default_factory=list)
 
 
-def _preview(pixels: np.ndarray) -> np.ndarray:
-    """Every s-th pixel in both directions, s chosen so at most PREVIEW_PIXELS remain."""
+def _preview_step(pixels: np.ndarray) -> int:
+    """Every s-th pixel in both directions keeps at most PREVIEW_PIXELS: this s."""
     h, w = pixels.shape[:2]
-    step = max(1, int(np.ceil(np.sqrt(h * w / PREVIEW_PIXELS))))
+    return max(1, int(np.ceil(np.sqrt(h * w / PREVIEW_PIXELS))))
+
+
+def _preview(pixels: np.ndarray) -> np.ndarray:
+    step = _preview_step(pixels)
     return np.ascontiguousarray(pixels[::step, ::step])
 
 
@@ -324,8 +328,7 @@ class QuantizeWorker(QObject):
         original = self._pixels
         sampled = original.shape[0] * original.shape[1] > 4 * PREVIEW_PIXELS
         if sampled:
-            step = max(1, int(np.ceil(np.sqrt(original.shape[0] * original.shape[1]
-                                              / PREVIEW_PIXELS))))
+            step = _preview_step(original)
             original, image = original[::step, ::step], image[::step, ::step]
         a = np.ascontiguousarray(original[..., :3])
         b = np.ascontiguousarray(image[..., :3])

@@ -20,6 +20,7 @@ centres Lloyd gives from the same start (they only skip distances that cannot ch
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -688,6 +689,7 @@ class MiniBatchKMeans(_BaseKMeans):
         self._finish(Xc, w, C, step)
 
 
+@functools.cache  # once per process: both GUI workers ask for it at start-up
 def warm_up() -> None:
     """Compile (or load from the numba cache) every kernel for float32 and float64.
 

@@ -25,6 +25,7 @@ continued from the locked set) and adapt while they stay put.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -583,6 +584,7 @@ class Remapper:
         return np.concatenate([rgb, self._img[..., 3:]], axis=2)
 
 
+@functools.cache  # once per process: both GUI workers ask for it at start-up
 def warm_up() -> None:
     """Compile (or load from the numba cache) every kernel a quantization can use.
 
