@@ -40,11 +40,10 @@ def blobs(n: int, d: int, n_centers: int, seed: int, dtype=np.float64) -> np.nda
 
 
 def digits() -> np.ndarray:
-    import gzip
+    """The bundled digits (1797 x 64), a writable copy: the point set's array is read-only."""
+    from core.datasets import make_dataset
 
-    with gzip.open(ROOT / "resources" / "digits.csv.gz", "rt") as f:
-        data = np.loadtxt(f, delimiter=",")
-    return np.ascontiguousarray(data[:, :64])
+    return np.array(make_dataset("digits").X)
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:

@@ -396,7 +396,6 @@ class _Engine:
         self.wtotal = np.zeros(k)
         self.changed = np.empty(nc, dtype=np.int64)
         self.move = np.zeros(k)
-        self.other_move = np.zeros(k)
         self.CT = np.empty((d, k))
         self.half_cc = np.empty((k, k))
         self.half_sep = np.empty(k)
@@ -411,29 +410,25 @@ class _Engine:
         # cumulative movements behind the lazily moved bounds (one row per update)
         self.cum_move = np.zeros((max_iter + 1 if bounded else 1, k))
         self.cum_other = np.zeros((max_iter + 1 if self.algorithm == "hamerly" else 1, k))
+        serial = not self.parallel and self.algorithm != "elkan"
+        self.driver = getattr(kern, f"{self.algorithm}_{'ser' if serial else 'par'}")
+        self.out = (self.sums, self.wsums, self.changed, self.chunk)
 
     def _pass(self) -> int:
         """E-step against the current centres, with the chunk sums for the M-step."""
+        it = self.n_updates
         if self.algorithm == "lloyd":  # Lloyd needs no bounds, only the transposed centres
             kern.transpose_centres(self.centers, self.CT)
-        else:
-            kern.center_geometry(self.centers, self.move, self.CT, self.half_cc, self.half_sep,
-                                 self.other_move)
-        it = self.n_updates
-        out = (self.sums, self.wsums, self.changed, self.chunk)
-        serial = not self.parallel and self.algorithm != "elkan"
-        driver = getattr(kern, f"{self.algorithm}_{'ser' if serial else 'par'}")
-        if self.algorithm == "lloyd":
-            driver(self.X, self.w, self.centers, self.CT, self.labels, *out)
-        elif self.algorithm == "hamerly":
-            if it:
-                self.cum_other[it] = self.cum_other[it - 1] + self.other_move
-            driver(self.full, self.X, self.w, self.centers, self.CT, self.half_sep, self.cum_move,
-                   self.cum_other, it, self.labels, self.upper, self.lower1, *out)
-        else:
-            driver(self.full, self.X, self.w, self.centers, self.CT, self.half_cc, self.half_sep,
-                   self.move, self.cum_move, it, self.labels, self.upper, self.lower2, *out)
-        return int(self.changed.sum())
+            return self.driver(self.X, self.w, self.centers, self.CT, self.labels, *self.out)
+        kern.center_geometry(self.centers, self.move, self.CT, self.half_cc, self.half_sep,
+                             self.cum_other, it)
+        if self.algorithm == "hamerly":
+            return self.driver(self.full, self.X, self.w, self.centers, self.CT, self.half_sep,
+                               self.cum_move, self.cum_other, it, self.labels, self.upper,
+                               self.lower1, *self.out)
+        return self.driver(self.full, self.X, self.w, self.centers, self.CT, self.half_cc,
+                           self.half_sep, self.move, self.cum_move, it, self.labels, self.upper,
+                           self.lower2, *self.out)
 
     def iterate(self) -> tuple[int, float]:
         """One E-step and M-step; returns (labels changed, squared centre shift)."""
@@ -441,22 +436,21 @@ class _Engine:
         full = self.full or self.algorithm == "lloyd"
         old = self.centers
         self.full = False
-        n_empty = kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal, full)
-        if not full and self.wtotal.min() <= self.w_eps:
+        lightest = kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal, full)
+        if not full and lightest <= self.w_eps:
             # updated sums drift by rounding, so a cluster that has just lost its last rows
             # shows a tiny weight instead of zero: rebuild its sums exactly from the labels
             kern.accumulate_pass(self.X, self.w, self.labels, self.sums, self.wsums, self.chunk)
-            n_empty = kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal, True)
-        if n_empty:
+            lightest = kern.reduce_chunks(self.sums, self.wsums, self.total, self.wtotal, True)
+        if lightest <= 0.0:
             _relocate_empty(self.X, self.w, self.labels, old, self.total, self.wtotal)
             self.full = True  # the labels do not show the relocation: rebuild the sums next
         new = np.empty_like(old)
-        shift_sq = kern.finish_m_step(self.total, self.wtotal, old, new, self.move)
         self.n_updates += 1
-        if self.algorithm != "lloyd":
-            self.cum_move[self.n_updates] = self.cum_move[self.n_updates - 1] + self.move
+        shift_sq = kern.finish_m_step(self.total, self.wtotal, old, new, self.move, self.cum_move,
+                                      self.n_updates)
         self.centers = new
-        return n_changed, shift_sq
+        return int(n_changed), shift_sq
 
     def relabel(self) -> None:
         """Labels against the current centres (the sums computed on the way are not used)."""
