@@ -384,7 +384,10 @@ def _best_start(colours: _Colours, bins: _Bins, k, locked_values, n_init, seed_s
         X, w = bins.means, bins.wsum
         C, inertia, _ = _kmeans(X, w, C, n_fixed, _REFINE_MAX_ITER,
                                 report.iterations("refining", 0.5, 0.55))
-    return _swap_improve(X, w, C, inertia, n_fixed, report)
+    C = _swap_improve(X, w, C, inertia, n_fixed, report)
+    # the swaps' descents stop early; finishing on the bins is far cheaper than on the exact
+    # colours (RGB on the 12 MP benchmark image: 8 exact passes became 1)
+    return _kmeans(X, w, C, n_fixed, _REFINE_MAX_ITER, report.iterations("improving", 0.7, 0.7))[0]
 
 
 def _polish(colours: _Colours, bins: _Bins, C, n_fixed, report: _Reporter):
