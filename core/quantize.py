@@ -405,7 +405,10 @@ def _polish(colours: _Colours, bins: _Bins, C, n_fixed, report: _Reporter):
         C = new
         if changed == 0 or shift <= tol_abs:
             break
-    return C
+    # free entries in the order of their (approximate) share, so that the final sort by share
+    # rarely has to reorder, and so re-assign, anything (see _by_share)
+    order = n_fixed + np.argsort(-wsums[n_fixed:], kind="stable")
+    return np.concatenate([C[:n_fixed], C[order]])
 
 
 def _assign_colours(colours: _Colours, bins: _Bins, palette: np.ndarray, space: str):
@@ -443,6 +446,21 @@ def _repair(palette: np.ndarray, n_fixed: int, colours: _Colours, bins: _Bins, s
     return palette, labels, counts
 
 
+def _by_share(colours: _Colours, bins: _Bins, palette, labels, counts, space: str):
+    """The palette sorted by pixel share, most used first, with its labels and counts.
+
+    Labels are re-assigned after a reorder rather than permuted: a colour exactly halfway
+    between two entries (integer ties are common in rgb) must go to the one listed first.
+    """
+    for _ in range(4):
+        order = np.argsort(-counts, kind="stable")
+        if (order == np.arange(order.size)).all():
+            break
+        palette = palette[order]
+        labels, counts = _assign_colours(colours, bins, palette, space)
+    return palette, labels, counts
+
+
 def _code(rgb) -> int:
     return (int(rgb[0]) << 16) | (int(rgb[1]) << 8) | int(rgb[2])
 
@@ -471,14 +489,9 @@ def _indices(img, colours: _Colours, palette, labels, space, dither, strength) -
                           lightness)
 
 
-def _result(img, colours, palette, labels, counts, space, dither, strength, sort,
+def _result(img, colours, palette, labels, counts, space, dither, strength,
             report: _Reporter) -> Quantized:
-    """Sort the palette by use (when ``sort``), remap or dither every pixel."""
-    if sort:
-        order = np.argsort(-counts, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        palette, labels, counts = palette[order], rank[labels], counts[order]
+    """Remap or dither every pixel to the palette."""
     report("remapping", 0.92)
     indices = _indices(img, colours, palette, labels, space, dither, strength)
     alpha = img[..., 3].copy() if img.shape[2] == 4 else None
@@ -536,8 +549,8 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
             palette, labels, counts = _repair(palette, len(locked_rgb), colours, bins, space)
         else:
             labels, counts = _assign_colours(colours, bins, palette, space)
-        return _result(img, colours, palette, labels, counts, space, dither, strength, True,
-                       report)
+        palette, labels, counts = _by_share(colours, bins, palette, labels, counts, space)
+        return _result(img, colours, palette, labels, counts, space, dither, strength, report)
 
 
 def remap(image, palette, *, space: str = "oklab", dither: str = "none",
@@ -555,7 +568,7 @@ def remap(image, palette, *, space: str = "oklab", dither: str = "none",
     with TABLES.lend() as tables:
         colours = _visible_colours(img, space, tables)
         labels, counts = _assign_colours(colours, _bins(colours), pal, space)
-        return _result(img, colours, pal, labels, counts, space, dither, strength, False,
+        return _result(img, colours, pal, labels, counts, space, dither, strength,
                        _Reporter(None, space))
 
 
