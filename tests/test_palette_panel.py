@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QWidget
 
-from app.palette_panel import LOCK_TOOLTIP, UNKNOWN_SHARE, PalettePanel
+from app.palette_panel import LOCK_TOOLTIP, SHOW_BATCH, UNKNOWN_SHARE, PalettePanel
 
 PALETTE = np.array([[26, 43, 60], [255, 255, 255], [0, 0, 0], [200, 16, 32]], dtype=np.uint8)
 COUNTS = np.array([500, 300, 150, 50])
@@ -74,10 +74,14 @@ def test_bad_input_is_rejected(panel):
 
 
 def test_row_count_follows_k(panel, qtbot):
+    shown = 0
     for k in (16, 4, 256, 1):
         panel.set_palette(random_palette(k, seed=k), np.arange(k) + 1)
         assert len(panel._rows) == k
-        assert all(not row.isHidden() for row in panel._rows)
+        # new rows appear a batch per event-loop turn (no long freeze when k jumps)
+        assert sum(not row.isHidden() for row in panel._rows) == min(k, shown + SHOW_BATCH)
+        qtbot.waitUntil(lambda: all(not row.isHidden() for row in panel._rows))
+        shown = k
         assert [row.hex_label.text() for row in panel._rows] == [
             "#{:02x}{:02x}{:02x}".format(*c) for c in random_palette(k, seed=k).tolist()
         ]
