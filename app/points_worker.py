@@ -395,19 +395,26 @@ class PointsWorker(QObject):
         last_emit = 0.0
         self._frame_shown = True
         step = None
+        # a mini-batch step's inertia is a pass over every row: its chart gets a point per frame
+        every_step = request.method != "mini-batch"
         for step in model.steps(X):
             if self.is_stale(request.epoch):
                 raise Cancelled
-            self._history.append(step.inertia)
+            if every_step:
+                self._history.append(step.inertia)
             now = time.perf_counter()
             if self._frame_shown and now - last_emit >= 1.0 / MAX_FPS and not step.converged:
                 self._frame_shown = False
                 last_emit = now
+                if not every_step:
+                    self._history.append(step.inertia)
                 self._centers, self._labels = step.centers, step.labels
                 self._iteration = step.iteration
                 self.state.emit(self._state("frame", inertia=step.inertia))
         self._centers, self._labels = model.cluster_centers_.copy(), model.labels_
         self._iteration = step.iteration
+        if not every_step:
+            self._history.append(float(model.inertia_))
         self.state.emit(self._state("result", inertia=float(model.inertia_), converged=True))
 
     @Slot(object)

@@ -52,6 +52,30 @@ class Step:
     converged: bool
 
 
+class _MiniBatchStep(Step):
+    """A mini-batch step whose ``labels`` and ``inertia`` (one pass over every row) are computed
+    when first read: a live view that shows a frame every few hundred steps should not pay for
+    a pass per step (a million rows: 5 s of passes for 0.3 s of mini-batches)."""
+
+    def __init__(self, iteration: int, centers: np.ndarray, converged: bool, X, w):
+        for name, value in (("iteration", iteration), ("centers", centers),
+                            ("converged", converged), ("_X", X), ("_w", w)):
+            object.__setattr__(self, name, value)
+
+    @functools.cached_property
+    def _assignment(self) -> tuple[np.ndarray, float]:
+        labels, d2 = assign(self._X, self.centers)
+        return labels, float(d2 @ self._w)
+
+    @property
+    def labels(self) -> np.ndarray:  # type: ignore[override]
+        return self._assignment[0]
+
+    @property
+    def inertia(self) -> float:  # type: ignore[override]
+        return self._assignment[1]
+
+
 # ---------------------------------------------------------------------------------------------
 # validation
 
@@ -676,10 +700,10 @@ class MiniBatchKMeans(_BaseKMeans):
         self.n_iter_ = -(-n_steps * min(self.batch_size, X.shape[0]) // X.shape[0])
 
     def steps(self, X, sample_weight=None) -> Iterator[Step]:
-        """Yield every mini-batch step with the labels of all rows (one assignment pass each)."""
+        """Yield every mini-batch step; its ``labels`` and ``inertia`` (of all rows, one pass)
+        are computed when first read."""
         for step, C, Xc, w, converged in self._batches(X, sample_weight):
-            labels, d2 = assign(Xc, C)
-            yield Step(step, C.copy(), labels, float(d2 @ w), converged)
+            yield _MiniBatchStep(step, C.copy(), converged, Xc, w)
         self._finish(Xc, w, C, step)
 
 

@@ -208,7 +208,7 @@ def test_large_sets_show_a_sample(qtbot, workspace, tmp_path):
     with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
         workspace.open_path(str(path))
     assert workspace.shown_label.text() == f"{DRAW_LIMIT:,} of 30,000 points shown"
-    assert sum(len(item.data) for item in workspace.groups) == DRAW_LIMIT
+    assert sum(workspace.cloud.counts()) == DRAW_LIMIT
 
 
 def test_close_worker_stops_the_thread(qtbot, workspace):
