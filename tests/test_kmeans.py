@@ -37,7 +37,7 @@ if str(REPO) not in sys.path:  # so that plain `pytest` (not only `python -m pyt
     sys.path.insert(0, str(REPO))
 
 from core.errors import InputError  # noqa: E402
-from core.kmeans import KMeans, MiniBatchKMeans, assign, update  # noqa: E402
+from core.kmeans import KMeans, MiniBatchKMeans, Step, assign, update  # noqa: E402
 
 ALGORITHMS = ["lloyd", "hamerly", "elkan", "auto"]
 ACCELERATED = ["hamerly", "elkan", "auto"]
@@ -625,6 +625,21 @@ def test_minibatch_steps_surface():
     assert steps[-1].labels.shape == (X.shape[0],)
     ref = MiniBatchKMeans(6, batch_size=1024, random_state=0, max_iter=2).fit(X)
     np.testing.assert_array_equal(steps[-1].centers, ref.cluster_centers_)
+    np.testing.assert_array_equal(steps[-1].labels, ref.labels_)
+    assert steps[-1].inertia == pytest.approx(ref.inertia_, rel=1e-12)
+
+
+def test_minibatch_step_labels_belong_to_that_steps_centres():
+    """Labels and inertia are computed when read (possibly after later steps have run): they
+    must still be those of the step's own centres."""
+    X = blobs(5000, 2)
+    steps = list(MiniBatchKMeans(4, batch_size=256, random_state=1, max_iter=1).steps(X))
+    assert len(steps) > 3
+    for step in (steps[0], steps[len(steps) // 2]):
+        labels, sq = assign(X, step.centers)
+        np.testing.assert_array_equal(step.labels, labels)
+        assert step.inertia == pytest.approx(float(sq.sum()), rel=1e-12)
+    assert isinstance(steps[0], Step)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -604,3 +604,30 @@ def test_the_bundled_digits_file_loads_with_its_labels():
     digits = load_points(resource_path("digits.csv.gz"))
     assert digits.X.shape == (1797, 64)
     assert digits.labels is not None and digits.label_names == tuple(map(str, range(10)))
+
+
+# large text files are parsed in pieces (so that a GUI thread is never locked out for long)
+
+
+@pytest.mark.parametrize("piece", [1, 7, 64, 1 << 20])
+def test_text_parsed_in_pieces_is_the_whole_table(tmp_path, monkeypatch, piece):
+    monkeypatch.setattr(core.points, "_PARSE_PIECE", piece)
+    X = np.round(np.random.default_rng(0).normal(size=(300, 3)), 4)
+    body = "\n".join(",".join(f"{v:.4f}" for v in row) for row in X)
+    points = load(tmp_path, "p.csv", f"a,b,c\n{body}\n\n")
+    np.testing.assert_array_equal(points.X, X)
+
+
+def test_bad_cell_in_a_later_piece_is_reported_exactly(tmp_path, monkeypatch):
+    monkeypatch.setattr(core.points, "_PARSE_PIECE", 32)
+    rows = "\n".join(f"{i},{i + 1}" for i in range(50))
+    assert (error(tmp_path, "p.csv", f"a,b\n{rows}\n7,oops\n3,4\n")
+            == "p.csv: row 52, column 'b': 'oops' is not a number")
+
+
+def test_row_limit_holds_across_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr(core.points, "_PARSE_PIECE", 16)
+    rows = "\n".join(f"{i},{i}" for i in range(40))
+    assert error(tmp_path, "p.csv", f"{rows}\n", max_points=30) == ("p.csv: more than the "
+                                                                   "limit of 30 points")
+    assert load(tmp_path, "q.csv", f"{rows}\n", max_points=40).X.shape == (40, 2)
