@@ -5,5 +5,32 @@ test module imports Qt.
 """
 
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def run_with_threads():
+    """``run(code, n_threads)``: the standard output of Python ``code`` run in a fresh process
+    with ``NUMBA_NUM_THREADS=n_threads``, from the repository root (on its import path).
+
+    Numba fixes its thread count at start-up, so checking that results do not depend on it
+    needs one process per count.
+    """
+
+    def run(code: str, n_threads: int) -> str:
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(n_threads))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+        proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    return run

@@ -1,17 +1,10 @@
 """The weighted colour histogram against a plain numpy computation."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from core.errors import InputError
 from core.histogram import color_histogram
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def reference(pix: np.ndarray, bits: int):
@@ -59,17 +52,12 @@ def test_same_bin_in_different_groups_is_not_exact():
     assert not color_histogram(pix).exact
 
 
-def test_same_result_for_any_thread_count():
+def test_same_result_for_any_thread_count(run_with_threads):
     code = ("import hashlib, numpy as np; from core.histogram import color_histogram; "
             "p = np.random.default_rng(5).integers(0, 256, (200_000, 3), dtype=np.uint8); "
             "h = color_histogram(p); "
             "print(hashlib.sha256(h.colors.tobytes() + h.counts.tobytes()).hexdigest())")
-    outs = set()
-    for threads in ("1", "2"):
-        env = dict(os.environ, NUMBA_NUM_THREADS=threads)
-        res = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
-                             capture_output=True, text=True, check=True)
-        outs.add(res.stdout.strip())
+    outs = {run_with_threads(code, threads).strip() for threads in (1, 2)}
     assert len(outs) == 1
 
 

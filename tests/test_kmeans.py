@@ -18,8 +18,6 @@ What is checked:
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
 import sys
 import textwrap
 from functools import cache, lru_cache
@@ -501,20 +499,15 @@ _DETERMINISM_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _run_with_threads(n_threads):
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(n_threads))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    proc = subprocess.run([sys.executable, "-c", _DETERMINISM_SCRIPT], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+def _determinism_lines(run_with_threads, n_threads):
+    lines = run_with_threads(_DETERMINISM_SCRIPT, n_threads).splitlines()
     assert lines[0] == f"threads {n_threads}"
     return lines[1:]
 
 
-def test_same_result_for_any_thread_count_subprocess():
-    one = _run_with_threads(1)
-    two = _run_with_threads(2)
+def test_same_result_for_any_thread_count_subprocess(run_with_threads):
+    one = _determinism_lines(run_with_threads, 1)
+    two = _determinism_lines(run_with_threads, 2)
     assert len(one) > 10
     for a, b in zip(one, two, strict=True):
         assert a == b

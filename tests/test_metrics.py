@@ -15,8 +15,6 @@ What is checked:
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import textwrap
 import time
@@ -207,19 +205,14 @@ _THREADS_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _silhouette_hash(n_threads: int) -> str:
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(n_threads))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    proc = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    threads, digest = proc.stdout.split()
+def _silhouette_hash(run_with_threads, n_threads: int) -> str:
+    threads, digest = run_with_threads(_THREADS_SCRIPT, n_threads).split()
     assert threads == str(n_threads)
     return digest
 
 
-def test_silhouette_same_bits_for_any_thread_count():
-    assert _silhouette_hash(1) == _silhouette_hash(2)
+def test_silhouette_same_bits_for_any_thread_count(run_with_threads):
+    assert _silhouette_hash(run_with_threads, 1) == _silhouette_hash(run_with_threads, 2)
 
 
 # ---------------------------------------------------------------------------------------------

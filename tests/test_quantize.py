@@ -1,9 +1,6 @@
 """quantize() and remap(): palette size, locked colours, alpha, dithering, determinism, and the
 clustering checked against independent references (numpy brute force and scikit-learn)."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -113,17 +110,12 @@ def test_same_seed_same_result_and_seeds_matter(photo):
     assert not np.array_equal(c.palette, d.palette)
 
 
-def test_same_result_for_any_thread_count(tmp_path):
+def test_same_result_for_any_thread_count(run_with_threads):
     code = ("import hashlib, numpy as np; from PIL import Image; from core.quantize import "
             "quantize; img = np.asarray(Image.open('resources/china.jpg').convert('RGB')); "
             "q = quantize(img, 16, dither='fs'); "
             "print(hashlib.sha256(q.palette.tobytes() + q.indices.tobytes()).hexdigest())")
-    digests = set()
-    for threads in ("1", "2"):
-        env = dict(os.environ, NUMBA_NUM_THREADS=threads)
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
-                             capture_output=True, text=True)
-        digests.add(out.stdout.strip())
+    digests = {run_with_threads(code, threads).strip() for threads in (1, 2)}
     assert len(digests) == 1
 
 
