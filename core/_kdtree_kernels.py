@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit, prange
 
 from core._kmeans_kernels import _FAST
+from core.buffers import BufferPool
 
 LEAF_SIZE = 16  # rows below which a node is not split further
 TASK_DEPTH = 6  # subtrees rooted at this depth are the units of parallel work (at most 64)
@@ -280,22 +281,21 @@ def _leaf_summary(Xs, ws, s, e, rec):
 
 
 @njit(nogil=True, cache=True)
-def _link_nodes(codes, Xs, ws, perm, leaf_size, task_depth, max_depth):
+def _link_nodes(codes, Xs, ws, perm, leaf_size, task_depth, max_depth, links, records):
     """The nodes, in depth-first (pre-)order: (links, records, tasks, paths).
 
     A node is split where its rows' codes first differ (the smallest grid box holding them is
     halved, so no node is empty); rows sharing one grid cell are split by
     :func:`_split_rows`.  ``links[node]`` is (first row, end row, right child or -1 for a leaf,
     owner, pass of the owner) -- the left child is the next node; ``records[node]`` is its box
-    and sums (:func:`_leaf_summary`).  The two per-node arrays keep a node in two or three cache
-    lines: the pass visits nodes scattered over the whole tree.  Tasks are the roots of the
+    and sums (:func:`_leaf_summary`), written into the given arrays (or larger copies when they
+    are too short).  The two per-node arrays keep a node in two or three cache lines: the pass
+    visits nodes scattered over the whole tree.  Tasks are the roots of the
     parallel work: the nodes at ``task_depth`` and leaves above it; ``paths[task]`` lists a
     task's ancestors from the root (-1 after the last).
     """
     n, d = Xs.shape
-    cap = 2 * (n // leaf_size) + 64  # grows if ever exceeded
-    links = np.empty((cap, 5), dtype=np.int64)
-    records = np.empty((cap, 3 * d + 1))
+    cap = links.shape[0]  # grows if ever exceeded
     up = np.empty((cap, 2), dtype=np.int64)  # parent and depth of each node
     tasks = np.empty(1 << task_depth, dtype=np.int64)
     n_tasks = 0
@@ -374,6 +374,24 @@ class Tree(NamedTuple):
     paths: np.ndarray
 
 
+def _index_dtype(n: int) -> type:
+    return np.int32 if n < 2**31 else np.int64
+
+
+def _new_scratch(key: tuple) -> tuple:
+    """Work arrays of :func:`build_tree` for n rows: the codes in row order and in tree order,
+    and the sort's second copy of the permutation, rows and weights."""
+    n, d, x_dtype, w_dtype = key
+    return (np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32),
+            np.empty(n, dtype=_index_dtype(n)), np.empty((n, d), dtype=x_dtype),
+            np.empty(n, dtype=w_dtype))
+
+
+#: the build's scratch arrays, kept for the next build of the same size: a fresh 100 MB costs a
+#: page fault per page first touched, measured here at 20-150 ms for a million rows
+_SCRATCH = BufferPool(_new_scratch)
+
+
 def build_tree(X: np.ndarray, w: np.ndarray) -> Tree:
     """The filtering tree over rows X (weights w)."""
     n, d = X.shape
@@ -386,21 +404,23 @@ def build_tree(X: np.ndarray, w: np.ndarray) -> Tree:
     lo = lo_all[dims]
     ext = extent[dims]
     scale = np.where(ext > 0, (1 << bits) / np.where(ext > 0, ext, 1.0), 0.0)
-    codes = np.empty(n, dtype=np.int32)
-    _morton_codes(X, dims, lo, scale, bits, codes)
-    index = np.int32 if n < 2**31 else np.int64
-    sorted_ = (np.empty_like(codes), np.empty(n, dtype=index), np.empty_like(X),
-               np.empty_like(w))
-    shift = max(total_bits - RADIX_BITS, 0)
-    starts = _top_pass(shift, codes, X, w, *sorted_)
-    if shift > 0:
-        _sort_buckets(starts, shift, *sorted_, *(np.empty_like(a) for a in sorted_))
-    codes, perm, Xs, ws = sorted_
-    links, records, tasks, paths = _link_nodes(codes, Xs, ws, perm, LEAF_SIZE, TASK_DEPTH,
-                                               MAX_DEPTH)
-    # copies made by numpy, which asks the kernel for huge pages on large arrays: a pass visits
-    # nodes all over these two, and on 4 KB pages most visits missed the TLB
-    return Tree(perm, Xs, ws, np.array(links), np.array(records), tasks, paths)
+    perm = np.empty(n, dtype=_index_dtype(n))
+    Xs = np.empty_like(X)
+    ws = np.empty_like(w)
+    # node arrays as numpy makes them (huge pages for large arrays: a pass visits nodes all over
+    # them, and on 4 KB pages most visits missed the TLB); pages never written cost nothing
+    cap = n // 2 + 64
+    links = np.empty((cap, 5), dtype=np.int64)
+    records = np.empty((cap, 3 * d + 1))
+    with _SCRATCH.lend((n, d, X.dtype, w.dtype)) as (codes, codes_s, perm_tmp, X_tmp, w_tmp):
+        _morton_codes(X, dims, lo, scale, bits, codes)
+        shift = max(total_bits - RADIX_BITS, 0)
+        starts = _top_pass(shift, codes, X, w, codes_s, perm, Xs, ws)
+        if shift > 0:  # the row-order codes are spent: their array is the sort's other copy
+            _sort_buckets(starts, shift, codes_s, perm, Xs, ws, codes, perm_tmp, X_tmp, w_tmp)
+        links, records, tasks, paths = _link_nodes(codes_s, Xs, ws, perm, LEAF_SIZE, TASK_DEPTH,
+                                                   MAX_DEPTH, links, records)
+    return Tree(perm, Xs, ws, links, records, tasks, paths)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,9 +13,14 @@ centres Lloyd gives from the same start (they only skip distances that cannot ch
 * ``"hamerly"``: one upper and one lower bound per row; best in low dimensions.
 * ``"elkan"``: one lower bound per row and centre; best when d is large enough that a distance is
   expensive (k x n bounds in memory).
+* ``"kdtree"``: Kanungo et al.'s filtering algorithm (``_kdtree_kernels``): a tree of boxes over
+  the rows, built once per run, lets whole boxes go to a centre without visiting their rows;
+  best with many rows in few features.
 * ``"auto"``: Lloyd for k=1, Elkan from d=128 on (when its n x k bounds fit in
-  ``_ELKAN_MAX_BYTES``), Hamerly otherwise.  Measured here (docs/PERFORMANCE.md): Hamerly beat
-  Elkan at d=3, 8, 16 and 32, they were about equal at d=64, and Elkan won at d=256.
+  ``_ELKAN_MAX_BYTES``), the tree from 300,000 rows in at most 3 features, Hamerly otherwise.
+  Measured here (docs/PERFORMANCE.md): Hamerly beat Elkan at d=3, 8, 16 and 32, they were about
+  equal at d=64, and Elkan won at d=256; the tree beat Hamerly by up to 2.5x on a million rows
+  in 2 or 3 features, and was no faster below a few hundred thousand.
 """
 
 from __future__ import annotations
@@ -598,10 +603,10 @@ class _BaseKMeans:
 
 
 class KMeans(_BaseKMeans):
-    """k-means clustering (Lloyd's iteration, optionally accelerated by Hamerly or Elkan bounds).
+    """k-means clustering (Lloyd's iteration, accelerated by bounds or by a tree of boxes).
 
     Parameters follow scikit-learn's ``KMeans``; ``algorithm`` is ``"auto"``, ``"lloyd"``,
-    ``"hamerly"`` or ``"elkan"``.  After ``fit``: ``cluster_centers_`` (in X's dtype),
+    ``"hamerly"``, ``"elkan"`` or ``"kdtree"``.  After ``fit``: ``cluster_centers_`` (in X's dtype),
     ``labels_`` (int32), ``inertia_`` and ``n_iter_``.
     """
 
@@ -747,7 +752,7 @@ def warm_up() -> None:
     for dtype in (np.float32, np.float64):
         X = rng.normal(size=(64, 3)).astype(dtype)
         w = np.ones(64)
-        for algorithm in ("lloyd", "hamerly", "elkan"):
+        for algorithm in ("lloyd", "hamerly", "elkan", "kdtree"):
             for parallel in (True, False):
                 eng = _Engine(X, w, X[:3], algorithm, 3)
                 eng.parallel = parallel
