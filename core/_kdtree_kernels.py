@@ -25,6 +25,7 @@ Determinism: the tree, the order of the tasks (subtrees at a fixed depth) and th
 do not depend on the thread count; the partial sums are reduced in task order by the caller.
 """
 
+import contextlib
 from typing import NamedTuple
 
 import numpy as np
@@ -45,30 +46,22 @@ _MARGIN = 1e-12  # relative safety margin of the pruning test (rounding is about
 # building the tree
 
 
-_CHUNK = 65536  # rows per chunk of the parallel build steps
+_CHUNK = 65536  # rows per chunk of the parallel counting-sort pass
 
 
-@njit(nogil=True, parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _bounds(X):
-    """Smallest and largest value of every feature, per chunk of rows then over the chunks
-    (numpy's axis-0 reductions stride through a narrow C-ordered array column by column)."""
-    n, d = X.shape
-    n_chunks = (n + _CHUNK - 1) // _CHUNK
-    lo = np.full((n_chunks, d), np.inf)
-    hi = np.full((n_chunks, d), -np.inf)
-    for c in prange(n_chunks):
-        for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            for t in range(d):
-                x = np.float64(X[i, t])
-                lo[c, t] = min(lo[c, t], x)
-                hi[c, t] = max(hi[c, t], x)
-    out_lo = np.full(d, np.inf)
-    out_hi = np.full(d, -np.inf)
-    for c in range(n_chunks):
+    """Smallest and largest value of every feature (numpy's axis-0 reductions stride through a
+    narrow C-ordered array column by column: 20x slower)."""
+    d = X.shape[1]
+    lo = np.full(d, np.inf)
+    hi = np.full(d, -np.inf)
+    for i in range(X.shape[0]):
         for t in range(d):
-            out_lo[t] = min(out_lo[t], lo[c, t])
-            out_hi[t] = max(out_hi[t], hi[c, t])
-    return out_lo, out_hi
+            x = np.float64(X[i, t])
+            lo[t] = min(lo[t], x)
+            hi[t] = max(hi[t], x)
+    return lo, hi
 
 
 @njit(inline="always", cache=True)
@@ -87,22 +80,20 @@ def _spread(x, n_dims):
     return x
 
 
-@njit(nogil=True, parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _morton_codes(X, dims, lo, scale, bits, codes):
     """Each row's Morton code on a grid of 2**bits cells per chosen feature (1 to 3 of them)."""
     n_dims = dims.shape[0]
     top = (1 << bits) - 1
-    n = X.shape[0]
-    for c in prange((n + _CHUNK - 1) // _CHUNK):
-        for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            code = 0
-            for q in range(n_dims):
-                cell = min(max(int((np.float64(X[i, dims[q]]) - lo[q]) * scale[q]), 0), top)
-                code |= _spread(np.int64(cell), n_dims) << q
-            codes[i] = code
+    for i in range(X.shape[0]):
+        code = 0
+        for q in range(n_dims):
+            cell = min(max(int((np.float64(X[i, dims[q]]) - lo[q]) * scale[q]), 0), top)
+            code |= _spread(np.int64(cell), n_dims) << q
+        codes[i] = code
 
 
-@njit(inline="always", cache=True)
+@njit(nogil=True, cache=True)
 def _counting_pass(shift, codes, perm, X, w, src_lo, src_hi, codes_out, perm_out, X_out, w_out,
                    dst_lo):
     """Stable counting sort of rows [src_lo, src_hi) on code bits [shift, shift + RADIX_BITS),
@@ -388,8 +379,10 @@ def _new_scratch(key: tuple) -> tuple:
 
 
 #: the build's scratch arrays, kept for the next build of the same size: a fresh 100 MB costs a
-#: page fault per page first touched, measured here at 20-150 ms for a million rows
+#: page fault per page first touched, measured here at 20-150 ms for a million rows.  Larger
+#: ones (from about 4 million rows) are not kept: the app would hold them for nothing.
 _SCRATCH = BufferPool(_new_scratch)
+_SCRATCH_KEEP_BYTES = 1 << 27
 
 
 def build_tree(X: np.ndarray, w: np.ndarray) -> Tree:
@@ -412,7 +405,10 @@ def build_tree(X: np.ndarray, w: np.ndarray) -> Tree:
     cap = n // 2 + 64
     links = np.empty((cap, 5), dtype=np.int64)
     records = np.empty((cap, 3 * d + 1))
-    with _SCRATCH.lend((n, d, X.dtype, w.dtype)) as (codes, codes_s, perm_tmp, X_tmp, w_tmp):
+    key = (n, d, X.dtype, w.dtype)
+    keep = n * (12 + d * X.itemsize + w.itemsize) <= _SCRATCH_KEEP_BYTES
+    scratch = _SCRATCH.lend(key) if keep else contextlib.nullcontext(_new_scratch(key))
+    with scratch as (codes, codes_s, perm_tmp, X_tmp, w_tmp):
         _morton_codes(X, dims, lo, scale, bits, codes)
         shift = max(total_bits - RADIX_BITS, 0)
         starts = _top_pass(shift, codes, X, w, codes_s, perm, Xs, ws)
@@ -564,7 +560,7 @@ def _leaf_rows(links, node, C, cand, lvl, Xs, ws, labels, sums, wsums, task):
     return changed
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=_FAST, cache=True)
 def _task(task, C, pass_no, tasks, paths, links, records, Xs, ws, labels, sums, wsums):
     """Labels and sums of one task's subtree (into ``sums[task]``): the candidates are first
     filtered down the path from the root, then carried through the subtree depth-first."""

@@ -17,7 +17,8 @@ centres Lloyd gives from the same start (they only skip distances that cannot ch
   the rows, built once per run, lets whole boxes go to a centre without visiting their rows;
   best with many rows in few features.
 * ``"auto"``: Lloyd for k=1, Elkan from d=128 on (when its n x k bounds fit in
-  ``_ELKAN_MAX_BYTES``), the tree from 300,000 rows in at most 3 features, Hamerly otherwise.
+  ``_ELKAN_MAX_BYTES``), the tree from 300,000 rows in at most 3 features and 12 clusters,
+  Hamerly otherwise.
   Measured here (docs/PERFORMANCE.md): Hamerly beat Elkan at d=3, 8, 16 and 32, they were about
   equal at d=64, and Elkan won at d=256; the tree beat Hamerly by up to 2.5x on a million rows
   in 2 or 3 features, and was no faster below a few hundred thousand.
@@ -39,11 +40,12 @@ from core.errors import InputError
 _ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan", "kdtree")
 _ELKAN_MIN_DIM = 128
 _ELKAN_MAX_BYTES = 1 << 30
-# "auto" uses the filtering tree from this many rows in at most this many features: below,
-# building the tree costs more than Hamerly's bounds lose (measured: at 200,000 rows either
-# could win, from 400,000 on the tree was faster in every case but one within 10 %)
+# "auto" uses the filtering tree from this many rows in at most this many features, for at
+# least this many clusters: below, building the tree costs more than Hamerly's bounds lose
+# (measured: at 200,000 rows either could win; with k=8 the two were even at a million rows)
 _TREE_MAX_DIM = 3
 _TREE_MIN_ROWS = 300_000
+_TREE_MIN_CLUSTERS = 12
 
 
 @dataclass(frozen=True)
@@ -405,7 +407,7 @@ def _pick_algorithm(algorithm: str, n: int, d: int, k: int) -> str:
         return "lloyd"
     if d >= _ELKAN_MIN_DIM and n * k * 8 <= _ELKAN_MAX_BYTES:
         return "elkan"
-    if d <= _TREE_MAX_DIM and n >= _TREE_MIN_ROWS:
+    if d <= _TREE_MAX_DIM and n >= _TREE_MIN_ROWS and k >= _TREE_MIN_CLUSTERS:
         return "kdtree"
     return "hamerly"
 

@@ -123,7 +123,8 @@ def test_steps_labels_are_in_row_order():
 
 def test_auto_picks_the_tree_for_many_rows_in_few_features():
     assert _pick_algorithm("auto", 300_000, 3, 16) == "kdtree"
-    assert _pick_algorithm("auto", 2_000_000, 1, 2) == "kdtree"
+    assert _pick_algorithm("auto", 2_000_000, 1, 12) == "kdtree"
+    assert _pick_algorithm("auto", 2_000_000, 2, 11) == "hamerly"
     assert _pick_algorithm("auto", 299_999, 3, 16) == "hamerly"
     assert _pick_algorithm("auto", 1_000_000, 4, 16) == "hamerly"
     assert _pick_algorithm("auto", 1_000_000, 2, 1) == "lloyd"
