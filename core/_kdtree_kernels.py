@@ -11,15 +11,16 @@ border between two cells are resolved row by row.
 
 The tree is a binary space partition on a grid: each row gets the Morton code of its grid cell
 (the grid spans the data in its (up to) three widest features), a stable counting sort on the
-codes orders the rows, and a node is a range of codes split at its middle, i.e. a box halved
-along one feature.  Building it costs a few passes over the data, unlike a kd-tree's median
-splits (a pass per level).  Boxes stored for pruning are the tight bounding boxes of their rows
-in every feature.
+codes orders the rows, and a node splits where its rows' codes first differ, i.e. the smallest
+grid box holding them is halved along one feature.  Building it costs a few passes over the
+data, unlike a kd-tree's median splits (a pass per level).  Boxes stored for pruning are the
+tight bounding boxes of their rows in every feature.
 
-Exactness: the pruning test has a relative safety margin far above rounding, so a pruned centre
-is strictly farther by more than any rounding could hide; rows of straddling leaves compare
-the remaining centres with Lloyd's own distance formula, in index order, ties to the lowest
-index.  Labels therefore equal Lloyd's.  Centres are the same means summed in another order.
+Exactness: the pruning test has a safety margin far above rounding (see :func:`_farther`), so
+a pruned centre is strictly farther by more than any rounding could hide; rows of straddling
+leaves compare the remaining centres with Lloyd's own distance formula, in index order, ties to
+the lowest index.  Labels therefore equal Lloyd's.  Centres are the same means summed in another
+order.
 
 Determinism: the tree, the order of the tasks (subtrees at a fixed depth) and their partial sums
 do not depend on the thread count; the partial sums are reduced in task order by the caller.
@@ -40,13 +41,11 @@ GRID_BITS = 24  # the finest grid: 2**24 cells (rows sharing a cell are split by
 RADIX_BITS = 8  # code bits sorted per counting-sort pass (256 buckets)
 MAX_DEPTH = 60  # deeper nodes stay leaves (only for data spread over many orders of magnitude)
 _MARGIN = 1e-12  # relative safety margin of the pruning test (rounding is about 1e-16)
+_CHUNK = 65536  # rows per chunk of the parallel counting-sort pass
 
 
 # ---------------------------------------------------------------------------------------------
 # building the tree
-
-
-_CHUNK = 65536  # rows per chunk of the parallel counting-sort pass
 
 
 @njit(nogil=True, cache=True)
@@ -97,10 +96,10 @@ def _morton_codes(X, dims, lo, scale, bits, codes):
 def _counting_pass(shift, codes, perm, X, w, src_lo, src_hi, codes_out, perm_out, X_out, w_out,
                    dst_lo):
     """Stable counting sort of rows [src_lo, src_hi) on code bits [shift, shift + RADIX_BITS),
-    written from row ``dst_lo`` of the outputs; returns the bucket starts (absolute rows).
+    written from row ``dst_lo`` of the outputs.
 
-    A pass scatters into only 128 buckets: with 4096 the scattered writes touched so many pages
-    that the pass was several times slower here."""
+    A pass scatters into only 256 buckets: with 4096 and more, the scattered writes touched so
+    many pages that a pass was several times slower here."""
     mask = (1 << RADIX_BITS) - 1
     pos = np.zeros(mask + 2, dtype=np.int64)
     for i in range(src_lo, src_hi):
@@ -108,7 +107,6 @@ def _counting_pass(shift, codes, perm, X, w, src_lo, src_hi, codes_out, perm_out
     pos[0] = dst_lo
     for b in range(1, mask + 2):
         pos[b] += pos[b - 1]
-    starts = pos.copy()
     d = X.shape[1]
     for i in range(src_lo, src_hi):
         b = (codes[i] >> shift) & mask
@@ -119,7 +117,6 @@ def _counting_pass(shift, codes, perm, X, w, src_lo, src_hi, codes_out, perm_out
         w_out[p] = w[i]
         for t in range(d):
             X_out[p, t] = X[i, t]
-    return starts
 
 
 @njit(nogil=True, parallel=True, cache=True)
@@ -160,7 +157,8 @@ def _top_pass(shift, codes, X, w, codes_out, perm_out, X_out, w_out):
 @njit(nogil=True, parallel=True, cache=True)
 def _sort_buckets(starts, shift, codes, perm, Xs, ws, codes_tmp, perm_tmp, X_tmp, w_tmp):
     """Finish the sort inside each top bucket: least significant digit first, alternating
-    between the rows and a scratch copy; a bucket (a few thousand rows) stays in cache."""
+    between the rows and a scratch copy; a bucket (most are a few thousand rows) stays in
+    cache while it is sorted."""
     for b in prange(starts.shape[0] - 1):
         s, e = starts[b], starts[b + 1]
         if e - s < 2:
@@ -425,11 +423,14 @@ def build_tree(X: np.ndarray, w: np.ndarray) -> Tree:
 
 @njit(inline="always", fastmath=_FAST, cache=True)
 def _farther(C, j, b, records, node):
-    """Whether centre j is farther than centre b from every point of the node's box.
+    """Whether centre j is farther than centre b from every point of the node's box, by a
+    margin that no rounding can hide.
 
     |x - c_j|^2 - |x - c_b|^2 = sum_t u_t (c_jt + c_bt - 2 x_t) with u = c_j - c_b is linear in
-    x, smallest at the box corner that maximises u.x; j is dropped only if that minimum exceeds a
-    margin well above the rounding of both the test and the distances it stands for.
+    x, smallest at the box corner v that maximises u.x.  j is dropped only if that minimum
+    exceeds ``_MARGIN`` times the sum of two scales, each about 1e4 times a rounding error it
+    must cover: sum |u_t| (|c_jt| + |c_bt| + 2 |v_t|), that of the test itself, and the largest
+    |x - c_b|^2 in the box, that of the distances Lloyd would compare for any row in it.
     """
     d = C.shape[1]
     q = 0.0
@@ -437,11 +438,13 @@ def _farther(C, j, b, records, node):
     for t in range(d):
         cj = C[j, t]
         cb = C[b, t]
+        lo = records[node, t]
+        hi = records[node, d + t]
         u = cj - cb
-        v = records[node, d + t] if u > 0 else records[node, t]
+        v = hi if u > 0 else lo
         q += u * (cj + cb - 2.0 * v)
-        mag = abs(cj) + abs(cb)
-        scale += mag * (mag + 2.0 * abs(v))
+        far = max(abs(hi - cb), abs(lo - cb))
+        scale += abs(u) * (abs(cj) + abs(cb) + 2.0 * abs(v)) + far * far
     return q > _MARGIN * scale
 
 

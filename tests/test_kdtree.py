@@ -85,6 +85,15 @@ def test_values_over_many_orders_of_magnitude():
     _same_as_lloyd(X, C0)
 
 
+def test_data_far_from_the_origin():
+    """Coordinates near 1e6 with unit spread: the pruning margin must follow the rounding of
+    these large values, and so must the row-by-row comparisons."""
+    rng = np.random.default_rng(6)
+    centres = rng.uniform(-5, 5, (8, 2))
+    X = 1e6 + centres[rng.integers(0, 8, 8000)] + rng.normal(0, 0.7, (8000, 2))
+    _same_as_lloyd(X, X[rng.choice(8000, 8, replace=False)])
+
+
 def test_far_outlier_and_duplicates():
     rng = np.random.default_rng(2)
     X = np.repeat(rng.normal(size=(40, 2)), 50, axis=0)
