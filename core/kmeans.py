@@ -419,16 +419,18 @@ class _Engine:
     kernels, so an iteration on a small data set costs microseconds of Python.
     """
 
-    def __init__(self, X, w, centers, algorithm: str, max_iter: int):
+    def __init__(self, X, w, centers, algorithm: str, max_iter: int,
+                 parallel: bool | None = None):
         self.X, self.w = X, w
         n, d = X.shape
         k = centers.shape[0]
         self.chunk = chunk_size(n)
         self.centers = np.array(centers, dtype=X.dtype, order="C", copy=True)
         self.algorithm = _pick_algorithm(algorithm, n, d, k)
-        self.parallel = _parallel(n, k, d)
-        self._labels = np.zeros(n, dtype=np.int32)  # in X's order; with the tree, a copy of
-        self.tree_labels = None  # these labels in tree order, made when read (see labels)
+        # serial or parallel pass kernels: chosen from the work unless forced (warm_up does both)
+        self.parallel = _parallel(n, k, d) if parallel is None else parallel
+        self._labels = np.zeros(n, dtype=np.int32)  # in X's order (see labels)
+        self.tree_labels = None  # with the tree: the labels its passes keep, in tree order
         self.total = np.zeros((k, d))
         self.wtotal = np.zeros(k)
         self.move = np.zeros(k)
@@ -756,8 +758,7 @@ def warm_up() -> None:
         w = np.ones(64)
         for algorithm in ("lloyd", "hamerly", "elkan", "kdtree"):
             for parallel in (True, False):
-                eng = _Engine(X, w, X[:3], algorithm, 3)
-                eng.parallel = parallel
+                eng = _Engine(X, w, X[:3], algorithm, 3, parallel=parallel)
                 eng.iterate()
                 eng.iterate()
         for driver in (kern.inertia_par, kern.inertia_ser):
