@@ -1,5 +1,6 @@
-"""PaletteLab's Qt layer: the command line entry point, the GUI and its worker thread.
+"""PaletteLab's front ends: ``cli`` (the command line, never imports Qt) and ``gui`` (the Qt
+window, its two workspaces and the worker thread that runs ``core`` for them).
 
-``app`` depends on ``core``; ``core`` never imports ``app`` (nor Qt). Modules here import Qt
-lazily where they can, so that ``app.cli`` stays usable without a display.
+``app`` depends on ``core``; ``core`` never imports ``app`` nor Qt (import contracts in
+pyproject.toml, checked by CI).
 """

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
-from app.gui import create_app  # noqa: E402
-from app.main_window import MainWindow  # noqa: E402
+from palettelab.app.gui.launch import create_app  # noqa: E402
+from palettelab.app.gui.main_window import MainWindow  # noqa: E402
 
 
 class Heartbeat:

@@ -41,7 +41,7 @@ def blobs(n: int, d: int, n_centers: int, seed: int, dtype=np.float64) -> np.nda
 
 def digits() -> np.ndarray:
     """The bundled digits (1797 x 64), a writable copy: the point set's array is read-only."""
-    from core.datasets import make_dataset
+    from palettelab.core.datasets import make_dataset
 
     return np.array(make_dataset("digits").X)
 
@@ -68,7 +68,7 @@ def child(engine: str, name: str, init_path: str, out_path: str, repeat: int) ->
     X, k = case_data(name)
     C0 = np.load(init_path)
     if engine == "ours":
-        from core.kmeans import KMeans
+        from palettelab.core.clustering.kmeans import KMeans
 
         fit = lambda: KMeans(k, init=C0, n_init=1).fit(X)  # noqa: E731
     elif engine == "sklearn":
@@ -121,8 +121,9 @@ def run_case(name, repeat, engines):
 
 def compile_times() -> tuple[float, float]:
     """Seconds for warm_up() in a fresh process: with an empty cache, then with it filled."""
-    code = "import time; t=time.perf_counter(); from core.kmeans import warm_up; warm_up(); " \
-           "print(time.perf_counter()-t)"
+    code = ("import time; t=time.perf_counter(); "
+            "from palettelab.core.clustering.kmeans import warm_up; warm_up(); "
+            "print(time.perf_counter()-t)")
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         out = []
@@ -137,7 +138,7 @@ def minibatch_case(repeat):
     """12M RGB pixels (china.jpg Lanczos-upscaled to 4000x3000) as float32, k=16."""
     from PIL import Image
 
-    from core.kmeans import KMeans, MiniBatchKMeans
+    from palettelab.core.clustering.kmeans import KMeans, MiniBatchKMeans
 
     img = Image.open(ROOT / "resources" / "china.jpg").convert("RGB")
     img = img.resize((4000, 3000), Image.Resampling.LANCZOS)

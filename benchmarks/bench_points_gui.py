@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import numpy as np  # noqa: E402
 from bench_gui import Heartbeat, settle, wait_for  # noqa: E402
 
-from app.gui import create_app  # noqa: E402
-from app.points_workspace import PointsWorkspace  # noqa: E402
+from palettelab.app.gui.launch import create_app  # noqa: E402
+from palettelab.app.gui.points.workspace import PointsWorkspace  # noqa: E402
 
 
 def write_points(path: Path, n: int = 1_000_000) -> None:

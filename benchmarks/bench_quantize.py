@@ -5,7 +5,8 @@
 Images: china.jpg and flower.jpg (resources/) and a 12-megapixel Lanczos upscale of china.jpg
 (4000x3000, made once in a temporary folder).  k=16, no dithering.  Engines:
 
-* ``ours-oklab`` / ``ours-rgb``: ``core.quantize.quantize`` (default OKLab, and RGB, which
+* ``ours-oklab`` / ``ours-rgb``: ``palettelab.core.quantization.pipeline.quantize`` (default OKLab,
+and RGB, which
   maximises PSNR), timed after a warm-up call, in process: image already decoded.
 * ``sklearn``: scikit-learn ``KMeans(16, n_init=1, random_state=0)`` on every pixel (float64),
   fit + labels; one run on the 12 MP image (it takes seconds).
@@ -59,11 +60,11 @@ def _timed(fn, repeat: int) -> tuple[float, object]:
 
 def _run_engine(engine: str, png: Path, repeat: int) -> dict:
     """Quantize ``png`` with one engine; returns the recoloured RGB image's scores and time."""
-    from core.quality import mean_oklab_error, psnr
+    from palettelab.core.quantization.quality import mean_oklab_error, psnr
 
     img = _rgb(png)
     if engine.startswith("ours"):
-        from core.quantize import quantize
+        from palettelab.core.quantization.pipeline import quantize
 
         space = engine.split("-")[1]
         quantize(img, K, space=space)  # warm-up: kernels loaded from the numba cache
@@ -199,7 +200,7 @@ def main() -> int:
             print(f"\nwhole process on {big.name} (decode, quantize k={K}, encode PNG):")
             print("| command | seconds | peak RSS MB |")
             print("| --- | ---: | ---: |")
-            cli = [sys.executable, "-m", "app", "quantize", str(big), "-k", str(K), "-o",
+            cli = [sys.executable, "-m", "palettelab", "quantize", str(big), "-k", str(K), "-o",
                    str(folder / "ours.png")]
             _process(cli)  # warm the numba cache for this interpreter
             ours = _process(cli)

@@ -24,9 +24,7 @@ Decisions:
 * **Sizes.**  ``n_samples`` (default per set) is split as evenly as possible between the groups,
   the first groups taking one more.  For iris and digits it takes a random subset of that size
   (by ``random_state``, kept in file order); None gives the whole set.
-* **Bundled files.**  ``core`` does not import ``app``, so the ``resources/`` folder is found
-  here the same way as :mod:`app.resources` finds it (PyInstaller bundle first, then the
-  repository root).
+* **Bundled files** come from :func:`palettelab.core.resources.resource_path`.
 * **Path.**  ``PointSet.path`` is ``"dataset:<name>"``, which the GUI can show as a title.
 """
 
@@ -34,14 +32,14 @@ from __future__ import annotations
 
 import gzip
 import io
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from core.errors import InputError
-from core.points import DEFAULT_MAX_POINTS, PointSet, make_point_set
+from palettelab.core.errors import InputError
+from palettelab.core.formats.points import DEFAULT_MAX_POINTS, PointSet, make_point_set
+from palettelab.core.resources import resource_path
 
 DATASETS = ("blobs", "moons", "circles", "anisotropic", "varied", "uniform", "iris", "digits")
 
@@ -182,7 +180,7 @@ def _bundled(name: str, n_samples: int | None, rng: np.random.Generator) -> Poin
 
 def _read_iris() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """iris.csv: a first row ``150,4,setosa,versicolor,virginica``, then features and class."""
-    path = _resource("iris.csv")
+    path = resource_path("iris.csv")
     first, _, rest = path.read_text(encoding="ascii").partition("\n")
     count, width, *classes = first.strip().split(",")
     table = _table(rest, path, (int(count), int(width) + 1))
@@ -192,7 +190,7 @@ def _read_iris() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ..
 def _read_digits() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """digits.csv.gz: a header row, then 1797 rows of 64 pixel values (0..16, row by row) and
     the digit (the header makes the file usable as a point file too, label column and all)."""
-    path = _resource("digits.csv.gz")
+    path = resource_path("digits.csv.gz")
     with gzip.open(path, "rt", encoding="ascii") as stream:
         table = _table(stream.read(), path, (1797, _DIGITS_SIDE**2 + 1), skiprows=1)
     columns = tuple(f"pixel_{row}_{column}" for row in range(_DIGITS_SIDE)
@@ -207,18 +205,3 @@ def _table(text: str, path: Path, shape: tuple[int, int], skiprows: int = 0) -> 
         raise InputError(f"{path}: damaged bundled data ({table.shape[0]}×{table.shape[1]} "
                          f"values, expected {shape[0]}×{shape[1]}); reinstall PaletteLab")
     return table
-
-
-def _resource(name: str) -> Path:
-    """A bundled file, from a PyInstaller bundle or the source checkout."""
-    folders = []
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        folders.append(Path(bundle) / "resources")
-    folders.append(Path(__file__).resolve().parent.parent / "resources")
-    for folder in folders:
-        if (folder / name).is_file():
-            return folder / name
-    looked = ", ".join(str(folder) for folder in folders)
-    raise InputError(f"bundled data file {name!r} not found (looked in: {looked}); "
-                     "reinstall PaletteLab")

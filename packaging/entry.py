@@ -2,10 +2,10 @@
 
 import sys
 
-from app.user_dirs import prepare_frozen_environment
+from palettelab.app.user_dirs import prepare_frozen_environment
 
 prepare_frozen_environment()  # before anything imports numba
 
-from app.cli import main  # noqa: E402
+from palettelab.app.cli.main import main  # noqa: E402
 
 sys.exit(main())

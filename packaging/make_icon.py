@@ -6,18 +6,16 @@ Run once when the look should change (the PNG is committed); ``build.py`` derive
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from palettelab.core.color.spaces import from_srgb
+from palettelab.core.formats.image_read import load_image
+from palettelab.core.quantization.pipeline import quantize
 
-from core.colorspace import from_srgb  # noqa: E402
-from core.io import load_image  # noqa: E402
-from core.quantize import quantize  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SIZE = 1024
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-import core
-from app import cli
-from app.resources import resource_path, sample_image
+import palettelab
+from palettelab.app.cli import main as cli
+from palettelab.core.errors import InputError
+from palettelab.core.resources import resource_path, sample_image
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -22,7 +23,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "app", *args],
+        [sys.executable, "-m", "palettelab", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -34,7 +35,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_version_prints_name_and_version():
     proc = run_cli("--version")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == f"palettelab {core.__version__}"
+    assert proc.stdout.strip() == f"palettelab {palettelab.__version__}"
     assert proc.stderr == ""
 
 
@@ -42,9 +43,9 @@ def test_version_prints_name_and_version():
 def fake_gui(monkeypatch):
     """Replace the GUI entry point: these tests check what the CLI asks it to open."""
     opened: list[str] = []
-    module = types.ModuleType("app.gui")
+    module = types.ModuleType("palettelab.app.gui.launch")
     module.run = lambda path: opened.append(path) or 0
-    monkeypatch.setitem(sys.modules, "app.gui", module)
+    monkeypatch.setitem(sys.modules, "palettelab.app.gui.launch", module)
     return opened
 
 
@@ -84,13 +85,13 @@ def test_main_returns_status_in_process(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["--version"])
     assert exc.value.code == 0
-    assert capsys.readouterr().out.strip() == f"palettelab {core.__version__}"
+    assert capsys.readouterr().out.strip() == f"palettelab {palettelab.__version__}"
 
 
 def test_batch_commands_do_not_import_qt(tmp_path):
     code = (
         "import json, sys\n"
-        "from app.cli import main\n"
+        "from palettelab.app.cli.main import main\n"
         "main(['quantize', 'resources/china.jpg', '-k', '4', '-o', sys.argv[1]])\n"
         "qt = sorted(m for m in sys.modules\n"
         "            if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'))\n"
@@ -116,5 +117,5 @@ def test_bundled_resources_are_found():
     assert image.stat().st_size > 0
     for name in ("flower.jpg", "iris.csv", "digits.csv.gz", "LICENSES.md"):
         assert resource_path(name).is_file()
-    with pytest.raises(FileNotFoundError, match="no-such-resource"):
+    with pytest.raises(InputError, match="no-such-resource"):
         resource_path("no-such-resource.bin")

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
-from core.datasets import make_dataset
-from core.metrics import adjusted_rand_index
+from palettelab.app.cli.main import main
+from palettelab.core.clustering.metrics import adjusted_rand_index
+from palettelab.core.datasets import make_dataset
 
 
 def write_csv(path: Path, X: np.ndarray, labels: np.ndarray | None = None) -> Path:

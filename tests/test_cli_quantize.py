@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import cli
-from core.palette_io import read_palette, write_palette
+from palettelab.app.cli import main as cli
+from palettelab.core.formats.palettes import read_palette, write_palette
 
 REPO = Path(__file__).resolve().parent.parent
 H, W = 48, 64
@@ -83,7 +83,7 @@ def _usage_error(capsys, *args) -> str:
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "palettelab", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

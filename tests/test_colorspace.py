@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core.colorspace import SPACES, from_srgb, to_srgb8, to_srgb_float
-from core.errors import InputError
+from palettelab.core.color.spaces import SPACES, from_srgb, to_srgb8, to_srgb_float
+from palettelab.core.errors import InputError
 
 PRIMARIES = np.array([[255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [0, 0, 0]],
                      dtype=np.uint8)

@@ -1,13 +1,13 @@
 """Sample data sets: shapes, labels, determinism, and that each shape is the one it is named for."""
 
-import sys
 
 import numpy as np
 import pytest
 
-import core.datasets
-from core.datasets import DATASETS, MIN_CENTRE_DISTANCE, make_dataset
-from core.errors import InputError
+import palettelab.core.datasets
+import palettelab.core.resources
+from palettelab.core.datasets import DATASETS, MIN_CENTRE_DISTANCE, make_dataset
+from palettelab.core.errors import InputError
 
 SIZES = {"blobs": 300, "moons": 200, "circles": 200, "anisotropic": 300, "varied": 300,
          "uniform": 300, "iris": 150, "digits": 1797}
@@ -154,17 +154,16 @@ def test_bad_arguments(kwargs, match):
         make_dataset(name, **kwargs)
 
 
-def test_bundle_folder_is_searched_first_and_damage_is_reported(tmp_path, monkeypatch):
-    (tmp_path / "resources").mkdir()
-    (tmp_path / "resources" / "iris.csv").write_text("3,2,a,b\n1,2,0\n3,4,1\n")
-    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+def test_damaged_bundled_data_is_reported(tmp_path, monkeypatch):
+    (tmp_path / "iris.csv").write_text("3,2,a,b\n1,2,0\n3,4,1\n")
+    monkeypatch.setattr(palettelab.core.datasets, "resource_path", lambda name: tmp_path / name)
     with pytest.raises(InputError, match=r"iris\.csv: damaged bundled data \(2×3 values, "
                                          r"expected 3×3\); reinstall PaletteLab$"):
         make_dataset("iris")
 
 
 def test_missing_resources_are_reported(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.datasets, "__file__", str(tmp_path / "core" / "datasets.py"))
+    monkeypatch.setattr(palettelab.core.resources, "files", lambda package: tmp_path)
     with pytest.raises(InputError, match=r"bundled data file 'digits\.csv\.gz' not found "
                                          r"\(looked in: .*\); reinstall PaletteLab$"):
         make_dataset("digits")

@@ -1,4 +1,5 @@
-"""Writing quantized images (core.export): indexed where possible, lossless, atomic."""
+"""Writing quantized images (palettelab.core.formats.image_write): indexed where possible,
+lossless, atomic."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.errors import InputError
-from core.export import IMAGE_FORMATS, check_image_path, save_image
-from core.quantize import quantize, remap
+from palettelab.core.errors import InputError
+from palettelab.core.formats.image_write import IMAGE_FORMATS, check_image_path, save_image
+from palettelab.core.quantization.pipeline import quantize, remap
 
 H, W = 48, 64
 

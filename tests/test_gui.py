@@ -15,9 +15,9 @@ from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 
-from app.gui import create_app
-from app.main_window import MainWindow
-from core.palette_io import read_palette
+from palettelab.app.gui.launch import create_app
+from palettelab.app.gui.main_window import MainWindow
+from palettelab.core.formats.palettes import read_palette
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT = 300_000  # ms: the first run in a fresh CI checkout compiles every kernel
@@ -197,7 +197,7 @@ def test_settings_are_kept(qtbot, tmp_path, small_image):
 def test_large_images_are_drawn_at_screen_resolution(qtbot):
     """A 12 MP image is never converted whole in the GUI thread: the views draw the visible part
     at about screen resolution, and at 1:1 every pixel."""
-    from app.image_views import ImagePair
+    from palettelab.app.gui.image.views import ImagePair
 
     create_app()
     pair = ImagePair()
@@ -222,7 +222,7 @@ def test_self_test_command_passes():
     import sys
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-m", "app", "--self-test"], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "palettelab", "--self-test"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     assert "self-test: ok (16 colours" in proc.stdout

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core.errors import InputError
-from core.histogram import color_histogram
+from palettelab.core.errors import InputError
+from palettelab.core.quantization.histogram import color_histogram
 
 
 def reference(pix: np.ndarray, bits: int):
@@ -53,7 +53,8 @@ def test_same_bin_in_different_groups_is_not_exact():
 
 
 def test_same_result_for_any_thread_count(run_with_threads):
-    code = ("import hashlib, numpy as np; from core.histogram import color_histogram; "
+    code = ("import hashlib, numpy as np; "
+            "from palettelab.core.quantization.histogram import color_histogram; "
             "p = np.random.default_rng(5).integers(0, 256, (200_000, 3), dtype=np.uint8); "
             "h = color_histogram(p); "
             "print(hashlib.sha256(h.colors.tobytes() + h.counts.tobytes()).hexdigest())")

@@ -16,9 +16,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageFile
 
-import core.io
-from core.errors import InputError
-from core.io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, LoadedImage, load_image
+import palettelab.core.formats.image_read
+from palettelab.core.errors import InputError
+from palettelab.core.formats.image_read import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    LoadedImage,
+    load_image,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 RNG = np.random.default_rng(7)
@@ -581,7 +586,7 @@ def test_permission_error_from_the_system(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(core.io, "open", refuse, raising=False)
+    monkeypatch.setattr(palettelab.core.formats.image_read, "open", refuse, raising=False)
     assert one_line_error(path) == "permission denied"
 
 

@@ -10,8 +10,8 @@ import itertools
 import numpy as np
 import pytest
 
-from core import _kdtree_kernels as kd
-from core.kmeans import KMeans, _pick_algorithm
+from palettelab.core.clustering import _kdtree_kernels as kd
+from palettelab.core.clustering.kmeans import KMeans, _pick_algorithm
 
 
 def _subtree_rows(links, node):

@@ -1,4 +1,5 @@
-"""Tests of the k-means core (``core.kmeans``) against its contract in docs/DESIGN "Python API".
+"""Tests of the k-means core (``palettelab.core.clustering.kmeans``) against its contract in
+docs/DESIGN "Python API".
 
 What is checked:
 
@@ -34,8 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # so that plain `pytest` (not only `python -m pytest`) works
     sys.path.insert(0, str(REPO))
 
-from core.errors import InputError  # noqa: E402
-from core.kmeans import KMeans, MiniBatchKMeans, Step, assign, update  # noqa: E402
+from palettelab.core.clustering.kmeans import KMeans, MiniBatchKMeans, Step, assign, update  # noqa: E402
+from palettelab.core.errors import InputError  # noqa: E402
 
 ALGORITHMS = ["lloyd", "hamerly", "elkan", "kdtree", "auto"]
 ACCELERATED = ["hamerly", "elkan", "kdtree", "auto"]
@@ -477,7 +478,7 @@ _DETERMINISM_SCRIPT = textwrap.dedent("""
     import hashlib
     import numba
     import numpy as np
-    from core.kmeans import KMeans, MiniBatchKMeans, assign, update
+    from palettelab.core.clustering.kmeans import KMeans, MiniBatchKMeans, assign, update
 
     def h(a):
         return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:20]
@@ -503,8 +504,9 @@ _DETERMINISM_SCRIPT = textwrap.dedent("""
         labels, d2 = assign(Xd, mb.cluster_centers_)
         print(dtype, "assign", h(labels.astype(np.int64)), h(d2))
         print(dtype, "update", h(update(Xd, labels, 8, sample_weight=wd)))
-    import core.kmeans
-    core.kmeans._parallel = lambda n, k, d: True  # the parallel drivers even on these few rows
+    import palettelab.core.clustering.kmeans
+    # the parallel drivers even on these few rows
+    palettelab.core.clustering.kmeans._parallel = lambda n, k, d: True
     for algo in ("lloyd", "hamerly", "kdtree"):
         km = KMeans(8, random_state=0, algorithm=algo).fit(X, sample_weight=w)
         print("parallel", algo, h(km.cluster_centers_), h(km.labels_.astype(np.int64)),

@@ -1,4 +1,4 @@
-"""Tests of the clustering metrics (``core.metrics``).
+"""Tests of the clustering metrics (``palettelab.core.clustering.metrics``).
 
 What is checked:
 
@@ -31,9 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # so that plain `pytest` (not only `python -m pytest`) works
     sys.path.insert(0, str(REPO))
 
-from core.errors import InputError  # noqa: E402
-from core.kmeans import KMeans  # noqa: E402
-from core.metrics import (  # noqa: E402
+from palettelab.core.clustering.kmeans import KMeans  # noqa: E402
+from palettelab.core.clustering.metrics import (  # noqa: E402
     adjusted_rand_index,
     confusion_matrix,
     elbow,
@@ -42,6 +41,7 @@ from core.metrics import (  # noqa: E402
     silhouette_samples,
     silhouette_score,
 )
+from palettelab.core.errors import InputError  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # data
@@ -195,7 +195,7 @@ _THREADS_SCRIPT = textwrap.dedent("""
     import hashlib
     import numba
     import numpy as np
-    from core.metrics import silhouette_samples
+    from palettelab.core.clustering.metrics import silhouette_samples
 
     rng = np.random.default_rng(21)
     X = rng.normal(size=(2003, 8)) + rng.integers(0, 4, (2003, 1)) * 3.0
@@ -349,8 +349,8 @@ def test_silhouette_timing_digits_like(record_property):
 
 def test_kmeans_on_the_digits_matches_the_seed_accuracy():
     """The issue's target: k=10, k-means++ with 10 starts, accuracy >= 0.78 (about 0.79)."""
-    from core.datasets import make_dataset
-    from core.kmeans import KMeans
+    from palettelab.core.clustering.kmeans import KMeans
+    from palettelab.core.datasets import make_dataset
 
     digits = make_dataset("digits")
     km = KMeans(10, n_init=10, random_state=0).fit(digits.X)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.errors import InputError
-from core.palette_io import (
+from palettelab.core.errors import InputError
+from palettelab.core.formats.palettes import (
     PALETTE_EXTENSIONS,
     hex_color,
     parse_hex,

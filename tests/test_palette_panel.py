@@ -11,7 +11,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QWidget
 
-from app.palette_panel import LOCK_TOOLTIP, SHOW_BATCH, UNKNOWN_SHARE, PalettePanel
+from palettelab.app.gui.image.palette_panel import (
+    LOCK_TOOLTIP,
+    SHOW_BATCH,
+    UNKNOWN_SHARE,
+    PalettePanel,
+)
 
 PALETTE = np.array([[26, 43, 60], [255, 255, 255], [0, 0, 0], [200, 16, 32]], dtype=np.uint8)
 COUNTS = np.array([500, 300, 150, 50])

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import core.points
-from core.errors import InputError
-from core.points import LABEL_COLUMNS, POINT_EXTENSIONS, PointSet, load_points
+import palettelab.core.formats.points
+from palettelab.core.errors import InputError
+from palettelab.core.formats.points import LABEL_COLUMNS, POINT_EXTENSIONS, PointSet, load_points
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -356,14 +356,15 @@ def test_permission_and_read_errors(tmp_path, monkeypatch):
         def read(self, *args):
             raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(core.points, "open", lambda *args: Unreadable(), raising=False)
+    monkeypatch.setattr(palettelab.core.formats.points, "open", lambda *args: Unreadable(),
+                        raising=False)
     with pytest.raises(InputError, match=r"p\.csv: read error \(Input/output error\)$"):
         load_points(path)
 
     def refuse(*args):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(core.points, "open", refuse, raising=False)
+    monkeypatch.setattr(palettelab.core.formats.points, "open", refuse, raising=False)
     with pytest.raises(InputError, match=r"p\.csv: permission denied$"):
         load_points(path)
 
@@ -537,7 +538,7 @@ VALID_FILES = [
 @pytest.mark.parametrize(("name", "content"), VALID_FILES)
 def test_fast_and_careful_parsers_agree(tmp_path, monkeypatch, name, content):
     fast = load(tmp_path, name, content)
-    monkeypatch.setattr(core.points, "_fast_table", lambda *args: None)
+    monkeypatch.setattr(palettelab.core.formats.points, "_fast_table", lambda *args: None)
     careful = load(tmp_path, name, content)
     np.testing.assert_array_equal(fast.X, careful.X)
     assert fast.columns == careful.columns
@@ -551,7 +552,7 @@ def test_plain_files_take_the_fast_path(tmp_path, monkeypatch):
     def refuse(*args):
         raise AssertionError("the careful parser ran on a plain file")
 
-    monkeypatch.setattr(core.points, "_careful_table", refuse)
+    monkeypatch.setattr(palettelab.core.formats.points, "_careful_table", refuse)
     rows = "".join(f"{i * 0.5},{-i},{i % 3}\n" for i in range(1000))
     points = load(tmp_path, "p.csv", "x0,x1,class\n" + rows)
     assert points.X.shape == (1000, 2)
@@ -599,7 +600,7 @@ def test_gzipped_text_files_load_like_plain_ones(tmp_path):
 
 
 def test_the_bundled_digits_file_loads_with_its_labels():
-    from app.resources import resource_path
+    from palettelab.core.resources import resource_path
 
     digits = load_points(resource_path("digits.csv.gz"))
     assert digits.X.shape == (1797, 64)
@@ -611,7 +612,7 @@ def test_the_bundled_digits_file_loads_with_its_labels():
 
 @pytest.mark.parametrize("piece", [1, 7, 64, 1 << 20])
 def test_text_parsed_in_pieces_is_the_whole_table(tmp_path, monkeypatch, piece):
-    monkeypatch.setattr(core.points, "_PARSE_PIECE", piece)
+    monkeypatch.setattr(palettelab.core.formats.points, "_PARSE_PIECE", piece)
     X = np.round(np.random.default_rng(0).normal(size=(300, 3)), 4)
     body = "\n".join(",".join(f"{v:.4f}" for v in row) for row in X)
     points = load(tmp_path, "p.csv", f"a,b,c\n{body}\n\n")
@@ -619,14 +620,14 @@ def test_text_parsed_in_pieces_is_the_whole_table(tmp_path, monkeypatch, piece):
 
 
 def test_bad_cell_in_a_later_piece_is_reported_exactly(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.points, "_PARSE_PIECE", 32)
+    monkeypatch.setattr(palettelab.core.formats.points, "_PARSE_PIECE", 32)
     rows = "\n".join(f"{i},{i + 1}" for i in range(50))
     assert (error(tmp_path, "p.csv", f"a,b\n{rows}\n7,oops\n3,4\n")
             == "p.csv: row 52, column 'b': 'oops' is not a number")
 
 
 def test_row_limit_holds_across_pieces(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.points, "_PARSE_PIECE", 16)
+    monkeypatch.setattr(palettelab.core.formats.points, "_PARSE_PIECE", 16)
     rows = "\n".join(f"{i},{i}" for i in range(40))
     assert error(tmp_path, "p.csv", f"{rows}\n", max_points=30) == ("p.csv: more than the "
                                                                    "limit of 30 points")

@@ -11,11 +11,11 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from app.gui import create_app
-from app.points_worker import DRAW_LIMIT
-from app.points_workspace import PointsWorkspace, cluster_color
-from core.kmeans import assign, update
-from core.metrics import adjusted_rand_index, confusion_matrix
+from palettelab.app.gui.launch import create_app
+from palettelab.app.gui.points.worker import DRAW_LIMIT
+from palettelab.app.gui.points.workspace import PointsWorkspace, cluster_color
+from palettelab.core.clustering.kmeans import assign, update
+from palettelab.core.clustering.metrics import adjusted_rand_index, confusion_matrix
 
 TIMEOUT = 300_000  # ms: a fresh checkout compiles every kernel on the first job
 
@@ -142,7 +142,7 @@ def test_several_starts_listed_with_best(qtbot, workspace):
 
 
 def test_elbow_and_silhouette_plotted(qtbot, workspace):
-    from core.metrics import elbow
+    from palettelab.core.clustering.metrics import elbow
 
     X = load(qtbot, workspace, "blobs").X
     with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT):

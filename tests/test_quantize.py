@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import core.quantize as Q
-from core.colorspace import from_srgb
-from core.errors import InputError
-from core.kmeans import assign
-from core.quality import psnr
-from core.quantize import Progress, quantize, remap
+import palettelab.core.quantization.pipeline as Q
+from palettelab.core.clustering.kmeans import assign
+from palettelab.core.color.spaces import from_srgb
+from palettelab.core.errors import InputError
+from palettelab.core.quantization.pipeline import Progress, quantize, remap
+from palettelab.core.quantization.quality import psnr
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,8 +111,9 @@ def test_same_seed_same_result_and_seeds_matter(photo):
 
 
 def test_same_result_for_any_thread_count(run_with_threads):
-    code = ("import hashlib, numpy as np; from PIL import Image; from core.quantize import "
-            "quantize; img = np.asarray(Image.open('resources/china.jpg').convert('RGB')); "
+    code = ("import hashlib, numpy as np; from PIL import Image; "
+            "from palettelab.core.quantization.pipeline import quantize; "
+            "img = np.asarray(Image.open('resources/china.jpg').convert('RGB')); "
             "q = quantize(img, 16, dither='fs'); "
             "print(hashlib.sha256(q.palette.tobytes() + q.indices.tobytes()).hexdigest())")
     digests = {run_with_threads(code, threads).strip() for threads in (1, 2)}

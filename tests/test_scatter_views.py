@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from app import scatter_views
-from app.scatter_views import (
+from palettelab.app.gui.image import scatter_views
+from palettelab.app.gui.image.scatter_views import (
     _SCENES,
     SPACE_AXES,
     ColorScatter2D,

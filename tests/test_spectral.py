@@ -1,4 +1,4 @@
-"""Tests of spectral clustering (``core.spectral``).
+"""Tests of spectral clustering (``palettelab.core.clustering.spectral``).
 
 What is checked:
 
@@ -30,10 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # so that plain `pytest` (not only `python -m pytest`) works
     sys.path.insert(0, str(REPO))
 
-from core import spectral  # noqa: E402
-from core.errors import InputError  # noqa: E402
-from core.kmeans import KMeans  # noqa: E402
-from core.spectral import SpectralClustering  # noqa: E402
+from palettelab.core.clustering import spectral  # noqa: E402
+from palettelab.core.clustering.kmeans import KMeans  # noqa: E402
+from palettelab.core.clustering.spectral import SpectralClustering  # noqa: E402
+from palettelab.core.errors import InputError  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # data
@@ -265,7 +265,7 @@ _THREADS_SCRIPT = textwrap.dedent("""
     import hashlib
     import numba
     import numpy as np
-    from core import spectral
+    from palettelab.core.clustering import spectral
 
     spectral._DENSE_LIMIT = 100  # the LOBPCG path: the dense one is LAPACK's business
     rng = np.random.default_rng(31)

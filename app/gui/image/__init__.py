@@ -1,0 +1,1 @@
+"""The Image workspace: original and recoloured views, palette, colour-space scatters."""

@@ -1,0 +1,335 @@
+"""The worker: everything slow runs here, in a QThread, never in the GUI thread.
+
+It owns the loaded image and runs, one at a time, the jobs the window asks for: warming up
+the Numba kernels, loading a file, quantizing (with live frames), remapping to an edited
+palette, and writing exports.  The window talks to it only through queued signals and the two
+thread-safe methods :meth:`QuantizeWorker.submit` and :meth:`QuantizeWorker.cancel`.
+
+* **Newest wins.**  ``submit`` records the newest run request and cancels the running one; a
+  queued slot then runs whatever is newest, so a burst of slider moves costs one run.
+* **Cancelling** works through the quantizer's progress callback, which raises
+  :class:`Cancelled` once the job is stale; the quantizer reports after every k-means iteration.
+* **Live frames** go out at most ``MAX_FPS`` times a second, and only when the window has drawn
+  the previous one (:meth:`frame_shown`): a slow GUI gets fewer, fresher frames, never a queue of
+  stale ones.  A frame carries the current palette, the preview image recoloured with it and
+  the centres' coordinates for the scatter views.
+* Large images are previewed: live frames recolour a copy of at most ``PREVIEW_PIXELS``; the
+  finished result is full size.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from palettelab.app.gui.compute_lock import exclusive
+
+#: live frames per second, at most
+MAX_FPS = 30
+#: pixels of the live preview (and of the sample the quality figures are computed on)
+PREVIEW_PIXELS = 300_000
+#: pixels drawn in the colour-space scatter views
+SCATTER_SAMPLE = 50_000
+
+
+class Cancelled(Exception):
+    """Raised inside a job that a newer request or the user cancelled."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user chose for a quantization run (the window's controls)."""
+
+    n_colors: int = 16
+    space: str = "oklab"
+    dither: str = "none"
+    dither_strength: float = 1.0
+    random_state: int = 0
+    n_init: int = 2
+    locked: tuple[tuple[int, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Request:
+    """A run: quantize with ``settings``, or (``palette`` given) remap to that palette."""
+
+    job: int
+    settings: Settings
+    palette: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded image and what the views need of it (computed here, not in the GUI)."""
+
+    path: str
+    pixels: np.ndarray
+    notes: tuple[str, ...]
+    preview: np.ndarray
+    sample_rgb: np.ndarray
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The scatter sample's coordinates in the run's colour space."""
+
+    space: str
+    rgb: np.ndarray
+    coords: np.ndarray
+    total: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One live update of a running job."""
+
+    job: int
+    stage: str
+    fraction: float
+    iteration: int  # within the stage
+    step: int  # k-means steps of the whole run so far (the convergence chart's x)
+    inertia: float | None
+    palette: np.ndarray
+    centers: np.ndarray
+    preview: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished job: the quantized image and how good and fast it was."""
+
+    job: int
+    settings: Settings
+    quantized: object  # palettelab.core.quantization.pipeline.Quantized
+    image: np.ndarray
+    centers: np.ndarray
+    seconds: float
+    psnr: float
+    oklab_error: float
+    sampled: bool
+    # per k-means step of every start and stage, NaN between them (each has its own data:
+    # coarse bins, fine bins, exact colours, so the curves do not join)
+    inertia: list[float] = field(default_factory=list)
+
+
+def _preview_step(pixels: np.ndarray) -> int:
+    """Every s-th pixel in both directions keeps at most PREVIEW_PIXELS: this s."""
+    h, w = pixels.shape[:2]
+    return max(1, int(np.ceil(np.sqrt(h * w / PREVIEW_PIXELS))))
+
+
+def _preview(pixels: np.ndarray) -> np.ndarray:
+    step = _preview_step(pixels)
+    return np.ascontiguousarray(pixels[::step, ::step])
+
+
+class QuantizeWorker(QObject):
+    """Runs loading, quantization, remapping and exports; lives in its own QThread."""
+
+    ready = Signal(float)  # seconds the kernels took to compile or load
+    loaded = Signal(object)  # Loaded
+    loadFailed = Signal(str)  # one-line message
+    sample = Signal(object)  # Sample
+    frame = Signal(object)  # Frame
+    finished = Signal(object)  # Result
+    failed = Signal(int, str)  # job, one-line message
+    cancelled = Signal(int)  # job
+    exported = Signal(str, object)  # path, notes
+    exportFailed = Signal(str)  # one-line message
+    _wake = Signal()  # queued to this thread: run the newest request
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._pending: Request | None = None
+        self._newest_job = 0
+        self._frame_shown = True
+        self._pixels: np.ndarray | None = None
+        self._preview: np.ndarray | None = None
+        self._sample: np.ndarray | None = None
+        self._sample_space: str | None = None
+        self._wake.connect(self._run_newest)
+
+    # --- thread-safe, called from the GUI thread ------------------------------------------------
+
+    def submit(self, request: Request) -> None:
+        """Make ``request`` the newest run, cancel any older one, and wake the worker."""
+        with self._lock:
+            self._pending = request
+            self._newest_job = request.job
+        self._wake.emit()
+
+    def cancel(self) -> None:
+        """Cancel the running and any pending run (each reports ``cancelled``)."""
+        with self._lock:
+            self._newest_job += 1
+
+    def frame_shown(self) -> None:
+        """The window drew the last frame: the next one may go out."""
+        self._frame_shown = True
+
+    def _stale(self, job: int) -> bool:
+        return job != self._newest_job
+
+    # --- slots, run in the worker thread --------------------------------------------------------
+
+    @Slot()
+    @exclusive
+    def warm_up(self) -> None:
+        """Compile the kernels, or load them from the numba cache, before the first run."""
+        from palettelab.core.quantization.pipeline import warm_up
+        from palettelab.core.quantization.quality import mean_oklab_error, psnr
+
+        start = time.perf_counter()
+        warm_up()
+        tiny = np.zeros((2, 2, 3), dtype=np.uint8)
+        psnr(tiny, tiny)
+        mean_oklab_error(tiny, tiny)
+        self.ready.emit(time.perf_counter() - start)
+
+    @Slot(str)
+    @exclusive
+    def load(self, path: str) -> None:
+        """Read an image file; on failure the previous image stays loaded."""
+        from palettelab.core.errors import InputError
+        from palettelab.core.formats.image_read import load_image
+
+        start = time.perf_counter()
+        try:
+            image = load_image(path)
+        except InputError as exc:
+            self.loadFailed.emit(str(exc))
+            return
+        pixels = image.pixels
+        visible = pixels.reshape(-1, pixels.shape[2])
+        if pixels.shape[2] == 4:
+            visible = visible[visible[:, 3] > 0]
+        rng = np.random.default_rng(0)
+        pick = rng.choice(visible.shape[0], size=min(SCATTER_SAMPLE, visible.shape[0]),
+                          replace=False) if visible.shape[0] else np.zeros(0, dtype=np.int64)
+        self._pixels = pixels
+        self._preview = _preview(pixels)
+        self._sample = np.ascontiguousarray(visible[np.sort(pick), :3])
+        self._sample_space = None
+        self.loaded.emit(Loaded(str(path), pixels, image.notes, self._preview, self._sample,
+                                time.perf_counter() - start))
+
+    @Slot()
+    @exclusive
+    def _run_newest(self) -> None:
+        with self._lock:
+            request, self._pending = self._pending, None
+        if request is None:
+            return
+        if self._stale(request.job) or self._pixels is None:
+            self.cancelled.emit(request.job)
+            return
+        from palettelab.core.errors import InputError
+
+        try:
+            self._run(request)
+        except Cancelled:
+            self.cancelled.emit(request.job)
+        except InputError as exc:
+            self.failed.emit(request.job, str(exc))
+
+    @Slot(str, object, object)
+    @exclusive
+    def export(self, path: str, what: str, payload: object) -> None:
+        """Write ``payload`` to ``path``: ``what`` is "image" (a Quantized) or "palette"
+        ((palette, counts))."""
+        from palettelab.core.errors import InputError
+        from palettelab.core.formats.image_write import save_image
+        from palettelab.core.formats.palettes import write_palette
+
+        try:
+            if what == "image":
+                notes = save_image(path, payload)
+            else:
+                palette, counts = payload
+                write_palette(path, palette, counts=counts)
+                notes = []
+        except (InputError, OSError) as exc:
+            self.exportFailed.emit(str(exc))
+            return
+        self.exported.emit(path, notes)
+
+    # --- the run --------------------------------------------------------------------------------
+
+    def _emit_sample(self, space: str) -> None:
+        from palettelab.core.color.spaces import from_srgb
+
+        if self._sample_space != space and self._sample is not None:
+            self._sample_space = space
+            coords = from_srgb(self._sample, space) if len(self._sample) else np.zeros((0, 3))
+            total = int(self._pixels.shape[0] * self._pixels.shape[1])
+            self.sample.emit(Sample(space, self._sample, coords, total))
+
+    def _run(self, request: Request) -> None:
+        from palettelab.core.color.spaces import from_srgb
+        from palettelab.core.quantization.pipeline import Remapper, quantize, remap
+
+        s = request.settings
+        job = request.job
+        self._emit_sample(s.space)
+        previewer: Remapper | None = None
+        inertia: list[float] = []
+        segment = [""]  # stage of the last inertia value
+        last_emit = 0.0
+        self._frame_shown = True
+
+        def progress(p) -> None:
+            nonlocal last_emit, previewer
+            if self._stale(job):
+                raise Cancelled
+            if p.inertia is not None:
+                if inertia and (p.iteration == 1 or p.stage != segment[0]):
+                    inertia.append(float("nan"))  # a new start or stage: break the curve
+                segment[0] = p.stage
+                inertia.append(p.inertia)
+            now = time.perf_counter()
+            if p.palette is None or not self._frame_shown or now - last_emit < 1.0 / MAX_FPS:
+                return
+            if previewer is None:
+                previewer = Remapper(self._preview, s.space)
+            preview = previewer.image(p.palette)
+            if self._stale(job):
+                raise Cancelled
+            self._frame_shown = False
+            last_emit = now
+            self.frame.emit(Frame(job, p.stage, p.fraction, p.iteration, len(inertia), p.inertia,
+                                  p.palette, from_srgb(p.palette, s.space), preview))
+
+        start = time.perf_counter()
+        if request.palette is not None:
+            q = remap(self._pixels, request.palette, space=s.space, dither=s.dither,
+                      dither_strength=s.dither_strength)
+        else:
+            q = quantize(self._pixels, s.n_colors, space=s.space, dither=s.dither,
+                         dither_strength=s.dither_strength, locked=s.locked,
+                         random_state=s.random_state, progress=progress, n_init=s.n_init)
+        seconds = time.perf_counter() - start
+        if self._stale(job):
+            raise Cancelled
+        image = q.image()
+        psnr, error, sampled = self._quality(image)
+        self.finished.emit(Result(job, s, q, image, from_srgb(q.palette, s.space), seconds,
+                                  psnr, error, sampled, inertia))
+
+    def _quality(self, image: np.ndarray) -> tuple[float, float, bool]:
+        """PSNR and mean OKLab error, on the preview grid for large images (an estimate)."""
+        from palettelab.core.quantization.quality import mean_oklab_error, psnr
+
+        original = self._pixels
+        sampled = original.shape[0] * original.shape[1] > 4 * PREVIEW_PIXELS
+        if sampled:
+            step = _preview_step(original)
+            original, image = original[::step, ::step], image[::step, ::step]
+        a = np.ascontiguousarray(original[..., :3])
+        b = np.ascontiguousarray(image[..., :3])
+        return psnr(a, b), mean_oklab_error(a, b), sampled

@@ -1,0 +1,867 @@
+"""The student's workspace: watch k-means work on point sets, one half-step at a time.
+
+The widget only shows things and forwards what the user asks for.  Every clustering job, even a
+single E-step on 300 points, runs in the :class:`~palettelab.app.gui.points.worker.PointsWorker` in
+its own
+QThread (see that module for why and for the epoch rules); its signals reach bound methods of
+this widget, which lives in the GUI thread, so the slots run here and may touch widgets.
+
+What the GUI does compute is drawing work whose cost does not grow with the data: projecting the
+k centres, and the Voronoi shading (nearest centre over a fixed 200 x 200 grid of the view).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from palettelab.app.gui.points.point_cloud import PointCloudItem
+from palettelab.app.gui.points.worker import (
+    INITS,
+    METHODS,
+    ElbowRequest,
+    ElbowResult,
+    InitRequest,
+    LoadedPoints,
+    PointsWorker,
+    RunRequest,
+    StartsRequest,
+    StartsResult,
+    State,
+)
+from palettelab.core.datasets import DATASETS
+
+OPEN_FILE = "Open file…"
+POINT_FILTER = "Point files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
+#: a qualitative palette (Tableau 20 order: ten strong colours, then their light partners)
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
+           "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5")
+UNASSIGNED = "#b0b0b0"
+FRAME_PAUSE_MS = 25  # idle time left to the event loop between two live frames
+VORONOI_GRID = 200
+VORONOI_ALPHA = 50
+CENTRE_IMAGE_PX = 48
+TEXT_CELLS = 900  # confusion cells that get a count written on them
+
+
+def cluster_color(index: int) -> QColor:
+    """Colour of cluster ``index`` (the palette repeats beyond 20 clusters)."""
+    return QColor(PALETTE[index % len(PALETTE)])
+
+
+def _image_order(item: pg.ImageItem, grid: np.ndarray) -> np.ndarray:
+    """``grid`` indexed [y, x] (rows first) in the order ``item`` expects: the app sets
+    pyqtgraph's ``imageAxisOrder`` to row-major, but this widget must not depend on that."""
+    return grid if item.axisOrder == "row-major" else grid.swapaxes(0, 1)
+
+
+def _rgba_table(alpha: int) -> np.ndarray:
+    return np.array([[*cluster_color(i).getRgb()[:3], alpha] for i in range(len(PALETTE))],
+                    dtype=np.uint8)
+
+
+class PointsWorkspace(QWidget):
+    """Load a point set, choose k and an initialisation, and step, play or run k-means."""
+
+    # to the worker (queued: they run in its thread)
+    _warmUp = Signal()
+    _loadPath = Signal(int, str)
+    _loadDataset = Signal(int, str)
+    _initialiseRequest = Signal(object)
+    _resetRequest = Signal()
+    _stepRequest = Signal(str)
+    _runRequest = Signal(object)
+    _startsRequest = Signal(object)
+    _adoptRequest = Signal(int, int)
+    _elbowRequest = Signal(object)
+    # for the window, tests and scripts
+    dataLoaded = Signal(object)  # LoadedPoints
+    initialised = Signal(object)  # State: new starting centres
+    stepDone = Signal(object)  # State after an E or M half-step
+    resultReady = Signal(object)  # State after a run, spectral, or a chosen start
+    startsReady = Signal(object)  # StartsResult
+    elbowReady = Signal(object)  # ElbowResult
+
+    def __init__(self, initial_dataset: str | None = "blobs", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._epoch = 0
+        self._state_epoch = -1  # of the newest command that replaces the clustering state
+        self._load_epoch = -1
+        self._starts_epoch = -1
+        self._elbow_epoch = -1
+        self._loaded: LoadedPoints | None = None
+        self._state: State | None = None
+        self._pending_steps = 0
+        self._manual: list[np.ndarray] = []
+        self._trail: list[np.ndarray] = []  # (2, 2) segments of projected old -> new centres
+        self._coords = np.zeros((0, 2))
+        self.centre_images: list[np.ndarray] = []
+        self._build()
+        self._start_worker()
+        if initial_dataset is not None:
+            self.load_dataset(initial_dataset)
+
+    # --- construction ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.data_combo = QComboBox()
+        self.data_combo.addItems([*DATASETS, OPEN_FILE])
+        self.data_combo.activated.connect(self._data_chosen)
+        self.view_combo = QComboBox()
+        self.view_combo.addItems(["PCA", "Columns"])
+        self.x_combo, self.y_combo = QComboBox(), QComboBox()
+        for combo in (self.view_combo, self.x_combo, self.y_combo):
+            combo.currentIndexChanged.connect(self._view_changed)
+        self.k_spin = QSpinBox()
+        self.k_spin.setRange(1, 30)
+        self.k_spin.setValue(4)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.init_combo = QComboBox()
+        self.init_combo.addItems(INITS)
+        self.method_combo = QComboBox()
+        self.method_combo.addItems(METHODS)
+        for widget in (self.k_spin, self.seed_spin):
+            widget.valueChanged.connect(self._initialise)
+        self.init_combo.currentIndexChanged.connect(self._initialise)
+
+        self.assign_button = QPushButton("Assign (E)")
+        self.assign_button.setToolTip("E-step: give every point the colour of its nearest centre")
+        self.update_button = QPushButton("Update (M)")
+        self.update_button.setToolTip("M-step: move every centre to the mean of its points")
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Back to the starting centres")
+        self.run_button = QPushButton("Run to convergence")
+        self.starts_button = QPushButton("Several starts")
+        self.starts_spin = QSpinBox()
+        self.starts_spin.setRange(2, 100)
+        self.starts_spin.setValue(10)
+        self.elbow_button = QPushButton("Elbow / silhouette")
+        self.k_min_spin, self.k_max_spin = QSpinBox(), QSpinBox()
+        for spin, value in ((self.k_min_spin, 2), (self.k_max_spin, 10)):
+            spin.setRange(2, 30)
+            spin.setValue(value)
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setRange(1, 20)  # half-steps a second
+        self.speed_slider.setValue(4)
+        self.speed_slider.valueChanged.connect(self._speed_changed)
+        self.assign_button.clicked.connect(self._assign_clicked)
+        self.update_button.clicked.connect(self._update_clicked)
+        self.play_button.toggled.connect(self._play_toggled)
+        self.reset_button.clicked.connect(self._reset_clicked)
+        self.run_button.clicked.connect(self._run_clicked)
+        self.starts_button.clicked.connect(self._starts_clicked)
+        self.elbow_button.clicked.connect(self._elbow_clicked)
+        self.starts_list = QListWidget()
+        self.starts_list.currentRowChanged.connect(self._start_chosen)
+
+        self.iteration_label = QLabel("iteration 0")
+        self.inertia_label = QLabel("inertia –")
+        self.shown_label = QLabel("")
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.accuracy_label = QLabel("")
+        self.accuracy_label.setWordWrap(True)
+        self.silhouette_note = QLabel("")
+
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._speed_changed(self.speed_slider.value())
+
+        # the scatter: Voronoi shading, points, trails, centres, manually placed centres
+        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget.showGrid(x=True, y=True, alpha=0.2)
+        self.view_box = self.plot_widget.getViewBox()
+        self.voronoi = pg.ImageItem()
+        self.voronoi.setZValue(-10)
+        self.plot_widget.addItem(self.voronoi, ignoreBounds=True)
+        # the points, a colour per cluster (the last: not assigned yet), drawn by Qt in one
+        # call per colour (pyqtgraph's scatter costs a Python record per point)
+        self.cloud = PointCloudItem([*map(cluster_color, range(len(PALETTE))),
+                                     QColor(UNASSIGNED)])
+        self.plot_widget.addItem(self.cloud)
+        self.trail = pg.PlotDataItem(pen=pg.mkPen((60, 60, 60, 110), width=1.5), connect="pairs")
+        self.plot_widget.addItem(self.trail)
+        self.centres_item = pg.ScatterPlotItem(size=24, symbol="star",
+                                               pen=pg.mkPen("k", width=1.5))
+        self.centres_item.setZValue(10)
+        self.plot_widget.addItem(self.centres_item)
+        self.placed_item = pg.ScatterPlotItem(size=18, symbol="x", pen=pg.mkPen("k", width=2),
+                                              brush=pg.mkBrush("k"))
+        self.placed_item.setZValue(11)
+        self.plot_widget.addItem(self.placed_item)
+        self.plot_widget.scene().sigMouseClicked.connect(self._plot_clicked)
+        self.view_box.sigRangeChanged.connect(self._draw_voronoi)
+        self._voronoi_lut = _rgba_table(VORONOI_ALPHA)
+
+        # centres as small images (digits)
+        self.centre_strip = QWidget()
+        self._strip_layout = QHBoxLayout(self.centre_strip)
+        self._strip_layout.setContentsMargins(2, 2, 2, 2)
+        self._strip_layout.addStretch(1)
+        self.strip_area = QScrollArea()
+        self.strip_area.setWidget(self.centre_strip)
+        self.strip_area.setWidgetResizable(True)
+        self.strip_area.setFixedHeight(CENTRE_IMAGE_PX + 30)
+        self.strip_area.hide()
+
+        # the charts
+        self.inertia_plot = pg.PlotWidget(background="w")
+        self.inertia_plot.setLabel("bottom", "half-step (E, M, E, …) or iteration")
+        self.inertia_plot.setLabel("left", "inertia")
+        self.inertia_curve = self.inertia_plot.plot(pen=pg.mkPen("#1f77b4", width=2),
+                                                    symbol="o", symbolSize=5)
+        self.elbow_plot = pg.PlotWidget(background="w", title="Elbow: inertia by k")
+        self.elbow_plot.setLabel("bottom", "k")
+        self.elbow_curve = self.elbow_plot.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o")
+        self.silhouette_plot = pg.PlotWidget(background="w", title="Mean silhouette by k")
+        self.silhouette_plot.setLabel("bottom", "k")
+        self.silhouette_curve = self.silhouette_plot.plot(pen=pg.mkPen("#d62728", width=2),
+                                                          symbol="s")
+        self.bars_plot = pg.PlotWidget(background="w", title="Silhouette per cluster (current)")
+        self.bars_plot.setLabel("bottom", "silhouette")
+        self.bars_plot.getAxis("left").setTicks([[]])
+        self.confusion_plot = pg.PlotWidget(background="w", title="Confusion matrix")
+        self.confusion_plot.setLabel("bottom", "cluster")
+        self.confusion_plot.setLabel("left", "true class")
+        self.confusion_plot.getViewBox().invertY(True)
+        self.confusion_image = pg.ImageItem()
+        self.confusion_image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
+        self.confusion_plot.addItem(self.confusion_image)
+        self._confusion_texts: list[pg.TextItem] = []
+
+        elbow_tab = QWidget()
+        elbow_layout = QVBoxLayout(elbow_tab)
+        elbow_row = QHBoxLayout()
+        elbow_row.addWidget(self.elbow_plot)
+        elbow_row.addWidget(self.silhouette_plot)
+        elbow_row.addWidget(self.bars_plot)
+        elbow_layout.addLayout(elbow_row, 1)
+        elbow_layout.addWidget(self.silhouette_note)
+        truth_tab = QWidget()
+        truth_layout = QVBoxLayout(truth_tab)
+        truth_layout.addWidget(self.accuracy_label)
+        truth_layout.addWidget(self.confusion_plot, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.inertia_plot, "Inertia")
+        self.tabs.addTab(elbow_tab, "Elbow / silhouette")
+        self.tabs.addTab(truth_tab, "Ground truth")
+
+        # the side panel
+        form = QFormLayout()
+        form.addRow("Data", self.data_combo)
+        form.addRow("View", self.view_combo)
+        axes = QHBoxLayout()
+        axes.addWidget(self.x_combo)
+        axes.addWidget(self.y_combo)
+        form.addRow("Columns", axes)
+        form.addRow("k", self.k_spin)
+        form.addRow("Init", self.init_combo)
+        form.addRow("Seed", self.seed_spin)
+        form.addRow("Method", self.method_combo)
+        steps = QHBoxLayout()
+        steps.addWidget(self.assign_button)
+        steps.addWidget(self.update_button)
+        play = QHBoxLayout()
+        play.addWidget(self.play_button)
+        play.addWidget(self.reset_button)
+        form.addRow("Speed", self.speed_slider)
+        starts = QHBoxLayout()
+        starts.addWidget(self.starts_button)
+        starts.addWidget(self.starts_spin)
+        elbow = QHBoxLayout()
+        elbow.addWidget(self.elbow_button)
+        elbow.addWidget(self.k_min_spin)
+        elbow.addWidget(QLabel("to"))
+        elbow.addWidget(self.k_max_spin)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addLayout(form)
+        side_layout.addLayout(steps)
+        side_layout.addLayout(play)
+        side_layout.addWidget(self.run_button)
+        side_layout.addWidget(self.iteration_label)
+        side_layout.addWidget(self.inertia_label)
+        side_layout.addLayout(starts)
+        side_layout.addWidget(self.starts_list, 1)
+        side_layout.addLayout(elbow)
+        side_layout.addWidget(self.shown_label)
+        side_layout.addWidget(self.status_label)
+        side.setMinimumWidth(300)
+        side.setMaximumWidth(380)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.plot_widget, 1)
+        top_layout.addWidget(self.strip_area)
+        left.addWidget(top)
+        left.addWidget(self.tabs)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        layout = QHBoxLayout(self)
+        layout.addWidget(left, 1)
+        layout.addWidget(side)
+        self._enable_steps()
+
+    def _start_worker(self) -> None:
+        self._thread = QThread(self)
+        self._thread.setObjectName("PaletteLab points worker")
+        self.worker = PointsWorker()
+        self.worker.moveToThread(self._thread)
+        self._thread.finished.connect(self.worker.deleteLater)
+        self._warmUp.connect(self.worker.warm_up)
+        self._loadPath.connect(self.worker.load_path)
+        self._loadDataset.connect(self.worker.load_dataset)
+        self._initialiseRequest.connect(self.worker.initialise)
+        self._resetRequest.connect(self.worker.reset)
+        self._stepRequest.connect(self.worker.step)
+        self._runRequest.connect(self.worker.run)
+        self._startsRequest.connect(self.worker.several_starts)
+        self._adoptRequest.connect(self.worker.adopt)
+        self._elbowRequest.connect(self.worker.elbow_silhouette)
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.loadFailed.connect(self._on_load_failed)
+        self.worker.state.connect(self._on_state)
+        self.worker.starts.connect(self._on_starts)
+        self.worker.elbow.connect(self._on_elbow)
+        self.worker.failed.connect(self._on_failed)
+        self._thread.start()
+        self._warmUp.emit()
+
+    def close_worker(self) -> None:
+        """Cancel any long job and stop the worker thread (call from the window's closeEvent).
+
+        Safe to call twice: the window and a test fixture may both do it."""
+        self._timer.stop()
+        if not self._thread.isRunning():
+            return
+        self.worker.advance(self._next_epoch())
+        self.worker.advance_elbow(self._next_epoch())
+        self._thread.quit()
+        self._thread.wait()
+
+    # --- public API -----------------------------------------------------------------------------
+
+    def load_dataset(self, name: str) -> None:
+        """Load built-in set ``name`` (one of :data:`palettelab.core.datasets.DATASETS`) in the
+        worker."""
+        self._load_epoch = self._next_epoch()
+        self._loadDataset.emit(self._load_epoch, name)
+
+    def open_path(self, path: str) -> None:
+        """Load a point file in the worker; the current points stay if it cannot be read."""
+        self._load_epoch = self._next_epoch()
+        self._loadPath.emit(self._load_epoch, str(path))
+
+    def labels(self) -> np.ndarray | None:
+        """Cluster of every point (None before the first E-step)."""
+        if self._state is None or self._state.labels is None:
+            return None
+        return self._state.labels.copy()
+
+    def centers(self) -> np.ndarray | None:
+        """Current centres, (k, d), or None before any are chosen."""
+        return None if self._state is None else self._state.centers.copy()
+
+    def points(self):
+        """The loaded :class:`palettelab.core.formats.points.PointSet`, or None."""
+        return None if self._loaded is None else self._loaded.points
+
+    def show_error(self, title: str, message: str) -> None:
+        """Tell the user what went wrong (a modal dialog; tests replace it)."""
+        QMessageBox.critical(self, title, message)
+
+    def _ask_open_path(self) -> str:
+        path, _ = QFileDialog.getOpenFileName(self, "Open points", "", POINT_FILTER)
+        return path
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def _next_epoch(self) -> int:
+        self._epoch += 1
+        self.worker.advance(self._epoch)
+        return self._epoch
+
+    def _data_chosen(self, index: int) -> None:
+        text = self.data_combo.itemText(index)
+        if text != OPEN_FILE:
+            self.load_dataset(text)
+            return
+        path = self._ask_open_path()
+        if path:
+            self.open_path(path)
+        else:
+            self._select_data_item()
+
+    def _initialise(self) -> None:
+        """New starting centres for the current k, init and seed (or wait for clicks)."""
+        if self._loaded is None:
+            return
+        self._stop_play()
+        self._manual = []
+        self.placed_item.setData([], [])
+        k = self.k_spin.value()
+        if self.init_combo.currentText() == "manual":
+            self._state_epoch = self._next_epoch()  # drop results of the old centres
+            self._state = None
+            self._pending_steps = 0
+            self._show_state()
+            if self._is_pca():
+                self.status_label.setText("Manual centres need a two-column view, not PCA.")
+            else:
+                self.status_label.setText(f"Click on the plot to place {k} centres (0 of {k}).")
+            return
+        self._state_epoch = self._next_epoch()
+        self._pending_steps = 0
+        self._initialiseRequest.emit(InitRequest(self._state_epoch, k,
+                                                 self.init_combo.currentText(),
+                                                 self.seed_spin.value()))
+
+    def _assign_clicked(self) -> None:
+        self._request_step("E")
+
+    def _update_clicked(self) -> None:
+        self._request_step("M")
+
+    def _request_step(self, half: str) -> None:
+        if self._state is None:
+            return
+        self._pending_steps += 1
+        self._stepRequest.emit(half)
+
+    def _reset_clicked(self) -> None:
+        self._stop_play()
+        self._pending_steps = 0
+        self._resetRequest.emit()
+
+    def _run_clicked(self) -> None:
+        if self._loaded is None:
+            return
+        self._stop_play()
+        self._state_epoch = self._next_epoch()
+        self._pending_steps = 0
+        self.status_label.setText(f"Running {self.method_combo.currentText()}…")
+        self._runRequest.emit(RunRequest(self._state_epoch, self.method_combo.currentText(),
+                                         self.k_spin.value(), self.seed_spin.value()))
+
+    def _starts_clicked(self) -> None:
+        if self._loaded is None:
+            return
+        self._stop_play()
+        self._starts_epoch = self._next_epoch()
+        self.starts_list.clear()
+        self.status_label.setText(f"Running {self.starts_spin.value()} starts…")
+        self._startsRequest.emit(StartsRequest(self._starts_epoch, self.starts_spin.value(),
+                                               self.k_spin.value(), self.init_combo.currentText(),
+                                               self.seed_spin.value()))
+
+    def _start_chosen(self, row: int) -> None:
+        if row < 0 or self._starts_epoch < 0:
+            return
+        self._stop_play()
+        self._state_epoch = self._next_epoch()
+        self._pending_steps = 0
+        self._adoptRequest.emit(self._state_epoch, row)
+
+    def _elbow_clicked(self) -> None:
+        if self._loaded is None:
+            return
+        self._epoch += 1
+        self._elbow_epoch = self._epoch
+        self.worker.advance_elbow(self._elbow_epoch)
+        low, high = sorted((self.k_min_spin.value(), self.k_max_spin.value()))
+        self.silhouette_note.setText(f"Computing k = {low}…{high}…")
+        self._elbowRequest.emit(ElbowRequest(self._elbow_epoch, low, high, self.seed_spin.value(),
+                                             self.labels()))
+
+    # --- play -----------------------------------------------------------------------------------
+
+    def _speed_changed(self, per_second: int) -> None:
+        self._timer.setInterval(int(1000 / per_second))
+
+    def _play_toggled(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+        if playing and self._state is not None:
+            self._timer.start()
+        else:
+            self._timer.stop()
+            if playing:
+                self.play_button.setChecked(False)
+
+    def _stop_play(self) -> None:
+        self.play_button.setChecked(False)
+
+    def _tick(self) -> None:
+        """Next half-step, once the last one is drawn (a slow worker gets fewer requests, not a
+        queue of them)."""
+        if self._pending_steps or self._state is None:
+            return
+        next_e = self._state.labels is None or self._state.phase != "E"
+        self._request_step("E" if next_e else "M")
+
+    # --- worker results -------------------------------------------------------------------------
+
+    def _on_loaded(self, loaded: LoadedPoints) -> None:
+        if loaded.epoch != self._load_epoch:
+            return
+        self._loaded = loaded
+        self._state = None
+        self._trail = []
+        self.worker.advance_elbow(self._next_epoch())
+        points = loaded.points
+        n, d = points.X.shape
+        self._select_data_item()
+        for combo in (self.view_combo, self.x_combo, self.y_combo):
+            combo.blockSignals(True)
+        self.x_combo.clear()
+        self.y_combo.clear()
+        self.x_combo.addItems(points.columns)
+        self.y_combo.addItems(points.columns)
+        self.x_combo.setCurrentIndex(0)
+        self.y_combo.setCurrentIndex(min(1, d - 1))
+        self.view_combo.setCurrentIndex(0 if d > 2 else 1)
+        for combo in (self.view_combo, self.x_combo, self.y_combo):
+            combo.blockSignals(False)
+        self.view_combo.setEnabled(d > 2)
+        self._enable_axes()
+        self.shown_label.setText(f"{len(loaded.shown):,} of {n:,} points shown"
+                                 if len(loaded.shown) < n else f"{n:,} points, {d} columns")
+        self.status_label.setText(f"Loaded {points.path} in {loaded.seconds:.2f} s")
+        self.starts_list.clear()
+        self._clear_elbow()
+        side = math.isqrt(d)
+        self.strip_area.setVisible(d >= 16 and side * side == d)
+        if points.labels is not None and self.k_spin.value() != len(points.label_names):
+            self.k_spin.blockSignals(True)  # start from the number of known classes
+            self.k_spin.setValue(min(30, len(points.label_names)))
+            self.k_spin.blockSignals(False)
+        self._update_coords()
+        self._show_state()  # the grey points, so that the view fits them
+        self.view_box.autoRange()
+        self.dataLoaded.emit(loaded)
+        self._initialise()
+
+    def _on_load_failed(self, message: str) -> None:
+        self._select_data_item()
+        self.show_error("Could not load the points", message)
+
+    def _on_failed(self, message: str) -> None:
+        self._stop_play()
+        self.status_label.setText("")
+        self.show_error("Clustering failed", message)
+
+    def _on_state(self, state: State) -> None:
+        if state.phase == "frame":
+            # the next frame may go out once this one is drawn and the event loop has had a
+            # moment for input and timers (acknowledged on receipt, frames of a 1M-point run
+            # came back to back and kept the window from answering for 200 ms at a time)
+            QTimer.singleShot(FRAME_PAUSE_MS, self._frame_done)
+        if state.epoch != self._state_epoch:
+            return
+        if state.phase in ("E", "M") and self._pending_steps:
+            self._pending_steps -= 1
+        previous = self._state
+        self._state = state
+        if state.phase in ("init", "result") or previous is None:
+            self._trail = []
+        if state.previous is not None:
+            old, new = self._project(state.previous), self._project(state.centers)
+            self._trail.extend(np.stack([old, new], axis=1))
+        self._show_state()
+        if state.phase == "init":
+            self.status_label.setText("Starting centres placed: press Assign (E).")
+            self.initialised.emit(state)
+        elif state.phase in ("E", "M"):
+            if state.converged:
+                self._stop_play()
+                self.status_label.setText("Converged: no point changed its cluster.")
+            self.stepDone.emit(state)
+        elif state.phase == "result":
+            self.status_label.setText(f"{state.method}: done.")
+            self.resultReady.emit(state)
+
+    def _frame_done(self) -> None:
+        self.worker.frame_shown()
+
+    def _on_starts(self, result: StartsResult) -> None:
+        if result.epoch != self._starts_epoch:
+            return
+        self.starts_list.blockSignals(True)
+        self.starts_list.clear()
+        for i, start in enumerate(result.starts):
+            best = "  ★ best" if i == result.best else ""
+            self.starts_list.addItem(f"start {i + 1}: inertia {start.inertia:.1f} "
+                                     f"({start.iterations} it.){best}")
+        self.starts_list.blockSignals(False)
+        distinct = len({round(s.inertia, 6) for s in result.starts})
+        self.status_label.setText(f"{len(result.starts)} starts, {distinct} different local "
+                                  "optima: select one to show it.")
+        self.startsReady.emit(result)
+
+    def _on_elbow(self, result: ElbowResult) -> None:
+        if result.epoch != self._elbow_epoch:
+            return
+        ks = np.array(result.ks, dtype=float)
+        self.elbow_curve.setData(ks, np.array(result.inertia))
+        self.silhouette_curve.setData(ks, np.array(result.silhouette))
+        how = ("exact" if result.silhouette_used >= result.n
+               else f"sampled (n={result.silhouette_used})")
+        self.silhouette_note.setText(f"silhouette: {how}")
+        self._draw_silhouette_bars(result.samples, result.sample_labels)
+        self.elbowReady.emit(result)
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def _select_data_item(self) -> None:
+        """Point the data combo at what is loaded (after a failed load or a cancelled dialog)."""
+        if self._loaded is None:
+            return
+        path = self._loaded.points.path
+        name = path.removeprefix("dataset:")
+        index = self.data_combo.findText(name) if path.startswith("dataset:") else -1
+        self.data_combo.setCurrentIndex(index if index >= 0 else self.data_combo.count() - 1)
+
+    def _is_pca(self) -> bool:
+        return (self._loaded is not None and self._loaded.points.X.shape[1] > 2
+                and self.view_combo.currentText() == "PCA")
+
+    def _enable_axes(self) -> None:
+        columns = self._loaded is not None and not self._is_pca()
+        self.x_combo.setEnabled(columns)
+        self.y_combo.setEnabled(columns)
+
+    def _view_changed(self) -> None:
+        if self._loaded is None:
+            return
+        self._enable_axes()
+        self._update_coords()
+        self._trail = []
+        self._show_state()
+        self.view_box.autoRange()
+
+    def _update_coords(self) -> None:
+        loaded = self._loaded
+        if self._is_pca():
+            self._coords = loaded.pca_shown
+        else:
+            self._coords = loaded.points.X[loaded.shown][:, self._columns()]
+        self.plot_widget.setLabel("bottom", "PCA 1" if self._is_pca()
+                                  else loaded.points.columns[self._columns()[0]])
+        self.plot_widget.setLabel("left", "PCA 2" if self._is_pca()
+                                  else loaded.points.columns[self._columns()[1]])
+
+    def _columns(self) -> list[int]:
+        return [max(0, self.x_combo.currentIndex()), max(0, self.y_combo.currentIndex())]
+
+    def _project(self, A: np.ndarray) -> np.ndarray:
+        """The view's 2-D coordinates of rows ``A`` (k centres: cheap enough for the GUI)."""
+        if self._is_pca():
+            return (A - self._loaded.pca_mean) @ self._loaded.pca_axes.T
+        return A[:, self._columns()]
+
+    def _show_state(self) -> None:
+        """Redraw points, centres, trail, Voronoi, labels, charts and the centre images."""
+        state = self._state
+        if self._loaded is not None:
+            if state is None or state.labels is None:
+                codes = np.full(len(self._loaded.shown), len(PALETTE))
+            else:
+                codes = state.labels[self._loaded.shown] % len(PALETTE)
+            self.cloud.set_points(self._coords, codes)
+        if state is None:
+            self.centres_item.setData([], [])
+            self.trail.setData([], [])
+            self.voronoi.clear()
+            self.iteration_label.setText("iteration 0")
+            self.inertia_label.setText("inertia –")
+            self.inertia_curve.setData([], [])
+            self._show_truth(None)
+            self._show_centre_images(None)
+            self._enable_steps()
+            return
+        xy = self._project(state.centers)
+        self.centres_item.setData(pos=xy, brush=[cluster_color(i) for i in range(len(xy))])
+        if self._trail:
+            segments = np.concatenate(self._trail)
+            self.trail.setData(segments[:, 0], segments[:, 1])
+        else:
+            self.trail.setData([], [])
+        self._draw_voronoi()
+        half = {"E": "after E", "M": "after M", "init": "start", "frame": "running",
+                "result": "converged"}[state.phase]
+        self.iteration_label.setText(f"iteration {state.iteration} ({half})")
+        self.inertia_label.setText("inertia –" if state.inertia is None
+                                   else f"inertia {state.inertia:,.1f}")
+        self.inertia_curve.setData(np.arange(1, len(state.history) + 1), np.array(state.history))
+        self._show_truth(state)
+        self._show_centre_images(state.centers)
+        self._enable_steps()
+
+    def _enable_steps(self) -> None:
+        ready = self._state is not None
+        for button in (self.assign_button, self.update_button, self.play_button,
+                       self.reset_button):
+            button.setEnabled(ready)
+
+    def _draw_voronoi(self) -> None:
+        """Shade each cell of a grid over the visible range by its nearest centre (2-D data
+        only: in a projection the nearest projected centre is not the nearest centre)."""
+        state = self._state
+        if (state is None or self._loaded is None or self._loaded.points.X.shape[1] != 2
+                or state.method == "spectral"):
+            self.voronoi.clear()
+            return
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        xs = np.linspace(x0, x1, VORONOI_GRID)
+        ys = np.linspace(y0, y1, VORONOI_GRID)
+        C = self._project(state.centers)
+        d2 = ((xs[None, :, None] - C[None, None, :, 0]) ** 2
+              + (ys[:, None, None] - C[None, None, :, 1]) ** 2)
+        nearest = np.argmin(d2, axis=2) % len(PALETTE)  # [y, x]
+        self.voronoi.setImage(_image_order(self.voronoi, self._voronoi_lut[nearest]),
+                              autoLevels=False)
+        self.voronoi.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    def _show_centre_images(self, centers: np.ndarray | None) -> None:
+        """Centres of image data (d a perfect square, e.g. 8 x 8 digits) as small pictures."""
+        self.centre_images = []
+        while self._strip_layout.count() > 1:
+            item = self._strip_layout.takeAt(0)
+            item.widget().deleteLater()
+        if centers is None or not self._strip_wanted():
+            return
+        side = math.isqrt(centers.shape[1])
+        X = self._loaded.points.X
+        low, high = float(X.min()), float(X.max())
+        scale = 255.0 / (high - low) if high > low else 0.0
+        for i, centre in enumerate(centers):
+            image = np.ascontiguousarray(centre.reshape(side, side))
+            self.centre_images.append(image)
+            grey = np.ascontiguousarray(255 - np.clip((image - low) * scale, 0, 255)
+                                        ).astype(np.uint8)
+            qimage = QImage(grey.data, side, side, side, QImage.Format.Format_Grayscale8).copy()
+            label = QLabel()
+            label.setPixmap(QPixmap.fromImage(qimage).scaled(
+                CENTRE_IMAGE_PX, CENTRE_IMAGE_PX, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation))
+            label.setStyleSheet(f"border: 3px solid {cluster_color(i).name()};")
+            label.setToolTip(f"centre {i}")
+            self._strip_layout.insertWidget(i, label)
+
+    def _strip_wanted(self) -> bool:
+        d = self._loaded.points.X.shape[1]
+        return d >= 16 and math.isqrt(d) ** 2 == d
+
+    def _show_truth(self, state: State | None) -> None:
+        """Accuracy and confusion matrix against the file's labels, when it has them."""
+        for text in self._confusion_texts:
+            self.confusion_plot.removeItem(text)
+        self._confusion_texts = []
+        if state is None or state.accuracy is None:
+            has_truth = self._loaded is not None and self._loaded.points.labels is not None
+            self.accuracy_label.setText("" if has_truth else "No ground-truth labels in "
+                                        "this data.")
+            self.confusion_image.clear()
+            return
+        self.accuracy_label.setText(f"accuracy {state.accuracy:.2f} (clusters matched to the "
+                                    "most common label)")
+        matrix = state.confusion
+        self.confusion_image.setImage(_image_order(self.confusion_image, matrix.astype(float)),
+                                      autoLevels=False, levels=(0, max(1, int(matrix.max()))))
+        self.confusion_image.setRect(QRectF(-0.5, -0.5, matrix.shape[1], matrix.shape[0]))
+        names = self._loaded.points.label_names
+        self.confusion_plot.getAxis("left").setTicks(
+            [[(i, names[i]) for i in range(matrix.shape[0])]])
+        self.confusion_plot.getAxis("bottom").setTicks(
+            [[(j, str(j)) for j in range(matrix.shape[1])]])
+        if matrix.size <= TEXT_CELLS:
+            top = matrix.max()
+            for (row, col), count in np.ndenumerate(matrix):
+                colour = "k" if count > 0.6 * top else "w"
+                text = pg.TextItem(str(count), color=colour, anchor=(0.5, 0.5))
+                text.setPos(QPointF(col, row))
+                self.confusion_plot.addItem(text)
+                self._confusion_texts.append(text)
+
+    def _draw_silhouette_bars(self, samples: np.ndarray | None,
+                              labels: np.ndarray | None) -> None:
+        """sklearn-style silhouette plot: each cluster's values sorted, stacked as bars."""
+        self.bars_plot.clear()
+        if samples is None:
+            return
+        y = 0
+        for c in np.unique(labels):
+            values = np.sort(samples[labels == c])
+            ys = y + np.arange(len(values))
+            self.bars_plot.addItem(pg.BarGraphItem(
+                x0=np.zeros(len(values)), width=values, y=ys, height=1.0, pen=None,
+                brush=cluster_color(int(c))))
+            label = pg.TextItem(str(int(c)), color="k", anchor=(1, 0.5))
+            label.setPos(QPointF(-0.02, y + len(values) / 2))
+            self.bars_plot.addItem(label)
+            y += len(values) + 10
+        mean = float(samples.mean())
+        self.bars_plot.addItem(pg.InfiniteLine(mean, angle=90, pen=pg.mkPen(
+            "r", style=Qt.PenStyle.DashLine), label=f"mean {mean:.2f}",
+            labelOpts={"color": "r", "position": 0.95}))
+        self.bars_plot.setXRange(min(-0.1, float(samples.min())), 1.0)
+
+    def _clear_elbow(self) -> None:
+        self.elbow_curve.setData([], [])
+        self.silhouette_curve.setData([], [])
+        self.bars_plot.clear()
+        self.silhouette_note.setText("")
+
+    # --- manual centres -------------------------------------------------------------------------
+
+    def _plot_clicked(self, event) -> None:
+        """In manual init, a left click places the next centre at the clicked data point (the
+        other columns, when d > 2, at the data mean)."""
+        if (self.init_combo.currentText() != "manual" or self._loaded is None
+                or self._is_pca() or event.button() != Qt.MouseButton.LeftButton):
+            return
+        k = self.k_spin.value()
+        if len(self._manual) >= k:
+            return
+        where = self.view_box.mapSceneToView(event.scenePos())
+        centre = self._loaded.pca_mean.copy()
+        x_col, y_col = self._columns()
+        centre[x_col], centre[y_col] = where.x(), where.y()
+        self._manual.append(centre)
+        placed = np.array(self._manual)[:, [x_col, y_col]]
+        self.placed_item.setData(pos=placed)
+        self.status_label.setText(f"Click on the plot to place {k} centres "
+                                  f"({len(self._manual)} of {k}).")
+        event.accept()
+        if len(self._manual) == k:
+            self.placed_item.setData([], [])
+            self._state_epoch = self._next_epoch()
+            self._initialiseRequest.emit(InitRequest(self._state_epoch, k, "manual",
+                                                     self.seed_spin.value(),
+                                                     np.array(self._manual)))

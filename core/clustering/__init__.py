@@ -1,0 +1,2 @@
+"""The k-means engine (Lloyd, Hamerly, the filtering tree), mini-batch and spectral
+clustering, and clustering metrics."""

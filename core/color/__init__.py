@@ -1,0 +1,1 @@
+"""Colour spaces (sRGB, linear RGB, CIELAB, OKLab) and colour codes (hex, 24-bit)."""

@@ -1,0 +1,604 @@
+"""Reading point files: tables of numbers to cluster, with optional ground-truth labels.
+
+Every point file leaves :func:`load_points` as a :class:`PointSet` (an (n, d) float64 array, its
+column names and, when the file has one, a label column encoded as integer codes), and every
+failure is an :class:`~palettelab.core.errors.InputError` whose one-line message names the file
+and, for a
+bad value, the row and the column, so that the user can find it in an editor or a spreadsheet.
+Nothing is dropped silently: a cell that is not a number, a row with the wrong number of cells, a
+NaN or an infinity stops the load.
+
+Decisions:
+
+* **Formats** come from the extension: ``.csv`` (comma, or semicolon when the first line has
+  semicolons and no comma, as spreadsheets write in locales with decimal commas), ``.tsv`` (tab),
+  ``.txt`` (any whitespace; ``#`` starts a comment, as with ``numpy.savetxt``/``loadtxt``),
+  ``.npy`` and ``.npz``.  CSV and TSV cells may be quoted with ``"``.  Text is UTF-8 (a byte
+  order mark is ignored), or Latin-1 when it is not valid UTF-8, so that a header written by an
+  old spreadsheet still loads; CRLF and CR line ends are accepted.  Decimal commas are not: such
+  a cell is reported, with a hint.
+* **Header.**  The first row is a header when it has a cell that is not a number and either
+  there is no second row, or the first row names a label column, or one of its non-numeric cells
+  sits above a number.  The last condition (looser than "the second row is all numbers") keeps a
+  typo in row 2 reported against the header's names, while a headerless file with a text column
+  in every row is reported as that text column, not mistaken for a header.  A header of numbers
+  only (``0,1,2``) cannot be told from data and is read as data.  Empty header cells are named
+  like headerless columns (``x0``, ``x1``, ...).
+* **Labels.**  With a header, a column named ``label``, ``class``, ``target`` or ``y`` (any case)
+  is ground truth, never a coordinate.  When several are present the first name in that order
+  wins and the others stay coordinates, so ``x,y,label`` is 2-D data with labels; note that
+  ``x,y`` alone makes ``y`` the labels of 1-D data, as the file format specifies.  Label values
+  may be numbers or text.  Codes follow the *sorted* distinct values (numerically when every value
+  is a number, else by text), so the same labels get the same codes whatever the row order;
+  ``label_names`` keeps the values as text (numbers written plainly, ``2`` rather than ``2.0``).
+  A headerless file has no label column.
+* **Numbering.**  Rows are the file's lines counted from 1 with the header as row 1, as a
+  spreadsheet or an editor shows them (blank and comment lines are skipped but still counted).
+  Columns are named when there is a header, else counted from 1.  Rows and columns of ``.npy`` and
+  ``.npz`` arrays are counted from 1 as well, so that every message reads the same way.
+* **Arrays.**  A 2-D numeric (bool, integer or float) array is taken as it is; a 1-D one is one
+  column (``(n,)`` → ``(n, 1)``).  A ``.npz`` must hold an array ``X``, or a single array of any
+  name; an array ``y`` (else ``labels``) of length n gives the labels.  Pickled data is never
+  loaded (``allow_pickle=False``), and an array's shape and type are checked from its header
+  before its data is read, so that an oversized or unsuitable array costs nothing.
+* **Speed.**  Text is parsed by ``numpy.loadtxt`` (C code: a million rows of two columns in
+  about a second) whenever the file is plain: numbers only (numeric labels included), one row a
+  line.  Anything else (text labels, lines of only spaces, odd whitespace) and every failure
+  goes through a careful parser, a few times slower, which splits the rows with the csv module,
+  converts whole columns with Python's ``float``, and finds the first problem in file order.
+  The fast path accepts only what the careful parser would accept, with the same values.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+import os
+import warnings
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, NamedTuple
+
+import numpy as np
+
+from palettelab.core.errors import InputError, describe_os_error
+
+#: extensions of the point files offered in file dialogs and accepted by :func:`load_points`
+POINT_EXTENSIONS = (".csv", ".tsv", ".txt", ".npy", ".npz")
+
+#: header names (case-insensitive) of a ground-truth column, in order of precedence
+LABEL_COLUMNS = ("label", "class", "target", "y")
+
+#: the most points accepted by default: 20 M points of 3 float64 coordinates are 480 MB
+DEFAULT_MAX_POINTS = 20_000_000
+
+#: array kinds accepted as coordinates (bool, signed, unsigned, float) and as labels (+ text)
+_NUMERIC_KINDS = "biuf"
+_LABEL_KINDS = "biufUS"
+_KIND_PROBLEMS = {
+    "c": "complex numbers; points must be real",
+    "O": "Python objects, which are never loaded from files (allow_pickle=False)",
+    "U": "text, not numbers",
+    "S": "bytes, not numbers",
+    "V": "a structured (record) array; save a plain numeric array",
+    "M": "dates, not numbers",
+    "m": "time spans, not numbers",
+}
+#: what reading a damaged .npy/.npz raises (a zip member can fail while decompressing)
+_ARRAY_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+
+#: longest excerpt of a bad cell quoted in a message
+_SHOWN_CHARS = 40
+
+
+@dataclass(frozen=True, eq=False)
+class PointSet:
+    """Points to cluster and, when known, their ground truth.
+
+    ``X`` is (n, d) float64, C-contiguous, finite and read-only (shared by the views and the
+    worker, nobody should change it).  ``columns`` names the d coordinates (``x0``, ``x1``, ...
+    when the source has no names).  ``labels`` holds (n,) int64 codes 0..c-1 into
+    ``label_names`` (the original values as text, in code order), or is None with empty
+    ``label_names``.  ``path`` is the file, or a description such as ``dataset:moons``.
+    Equality is identity (``eq=False``): comparing arrays element-wise has no single truth value.
+    """
+
+    X: np.ndarray
+    columns: tuple[str, ...]
+    labels: np.ndarray | None
+    label_names: tuple[str, ...]
+    path: str
+
+    def __post_init__(self) -> None:
+        # cheap shape checks: a PointSet built by hand elsewhere must keep the same promises
+        if self.X.ndim != 2 or self.X.dtype != np.float64 or len(self.columns) != self.X.shape[1]:
+            raise ValueError(f"PointSet needs (n, d) float64 X with d column names, got "
+                             f"{self.X.dtype} {self.X.shape} and {len(self.columns)} names")
+        if (self.labels is None) != (not self.label_names):
+            raise ValueError("PointSet needs label_names exactly when it has labels")
+        if self.labels is not None and self.labels.shape != (self.X.shape[0],):
+            raise ValueError(f"PointSet labels of shape {self.labels.shape} do not match "
+                             f"{self.X.shape[0]} points")
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+
+def make_point_set(X: np.ndarray, columns: tuple[str, ...], labels: np.ndarray | None,
+                   label_names: tuple[str, ...], path: str) -> PointSet:
+    """A :class:`PointSet` whose arrays are C-contiguous (float64, int64) and read-only.
+
+    Shared by the file readers and :mod:`palettelab.core.datasets`; the arrays may be copied.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    X.flags.writeable = False
+    if labels is not None:
+        labels = np.ascontiguousarray(labels, dtype=np.int64)
+        labels.flags.writeable = False
+    return PointSet(X, tuple(columns), labels, tuple(label_names), path)
+
+
+def load_points(path: str | os.PathLike[str], *,
+                max_points: int = DEFAULT_MAX_POINTS) -> PointSet:
+    """Read a point file (format from its extension, see :data:`POINT_EXTENSIONS`).
+
+    ``max_points`` refuses files with more points than that.  Raises :class:`InputError`, naming
+    the file (and the row and column of a bad value), for anything that stops the file loading.
+    """
+    name = str(path)
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        raise InputError(f"max_points must be a positive integer, got {max_points!r}")
+    stem, extension = os.path.splitext(name)
+    extension = extension.lower()
+    compressed = extension == ".gz"
+    if compressed:  # text point files may be gzipped, as the bundled digits are
+        extension = os.path.splitext(stem)[1].lower()
+    if extension not in POINT_EXTENSIONS or (compressed and extension in (".npy", ".npz")):
+        kind = f"file type '{extension}'" if extension else "file type (no extension)"
+        raise InputError(f"{name}: unknown point {kind}; expected one of "
+                         f"{', '.join(POINT_EXTENSIONS)} (text ones may end in .gz)")
+    with _open_file(path, name) as handle:
+        if extension == ".npy":
+            return _load_npy(handle, name, max_points)
+        if extension == ".npz":
+            return _load_npz(handle, name, max_points)
+        raw = _read_all(handle, name)
+    if compressed:
+        raw = _gunzip(raw, name)
+    return _load_text(_decode(raw, name), name, extension, max_points)
+
+
+def _gunzip(raw: bytes, name: str) -> bytes:
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as error:
+        raise InputError(f"{name}: not a readable gzip file ({error})") from None
+
+
+# files
+
+
+def _open_file(path: str | os.PathLike[str], name: str) -> IO[bytes]:
+    """Open the file ourselves, so that OS errors get their own messages and the handle closes."""
+    try:
+        return open(path, "rb")  # closed by the caller's with
+    except OSError as error:
+        raise InputError(f"{name}: {describe_os_error(error, path)}") from None
+
+
+def _read_all(handle: IO[bytes], name: str) -> bytes:
+    try:
+        return handle.read()
+    except OSError as error:
+        raise InputError(f"{name}: read error ({error.strerror or error})") from None
+
+
+# text files
+
+
+class _Dialect(NamedTuple):
+    """How one text file splits into cells."""
+
+    delimiter: str | None  # None: any run of whitespace
+    quotechar: str | None
+    comments: str | None
+
+
+class _Layout(NamedTuple):
+    """What the first rows say about the file: where the data starts and what each column is."""
+
+    body: str  # the text after the header (all of it without one)
+    line_offset: int  # line number of the body's first line, minus one
+    width: int  # cells per row
+    names: tuple[str, ...] | None  # header names, None without a header
+    label: int | None  # index of the label column
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """UTF-8 (BOM dropped) or else Latin-1, with every line end made ``\\n``."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    if "\0" in text:
+        raise InputError(f"{name}: not a text file (it contains NUL bytes)")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _load_text(text: str, name: str, extension: str, max_points: int) -> PointSet:
+    dialect = _dialect(text, extension)
+    layout = _layout(text, name, dialect)
+    features = [j for j in range(layout.width) if j != layout.label]
+    table = _fast_table(layout, dialect, name, max_points)
+    if table is not None:
+        X = table[:, features] if layout.label is not None else table
+        labels = _numeric_labels(table[:, layout.label]) if layout.label is not None else None
+    else:
+        X, labels = _careful_table(layout, dialect, features, name, max_points)
+    columns = layout.names or tuple(f"x{j}" for j in range(layout.width))
+    codes, label_names = labels if labels is not None else (None, ())
+    return make_point_set(X, tuple(columns[j] for j in features), codes, label_names, name)
+
+
+def _dialect(text: str, extension: str) -> _Dialect:
+    if extension == ".txt":
+        return _Dialect(None, None, "#")
+    if extension == ".tsv":
+        return _Dialect("\t", '"', None)
+    stripped = text.lstrip()
+    end = stripped.find("\n")
+    first = stripped if end < 0 else stripped[:end]
+    delimiter = ";" if ";" in first and "," not in first else ","
+    return _Dialect(delimiter, '"', None)
+
+
+def _rows(text: str, dialect: _Dialect) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of every row that is not blank or a comment, lazily."""
+    if dialect.delimiter is None:
+        for number, line in enumerate(io.StringIO(text), 1):
+            cells = line.split(dialect.comments, 1)[0].split()
+            if cells:
+                yield number, cells
+        return
+    reader = csv.reader(io.StringIO(text), delimiter=dialect.delimiter,
+                        quotechar=dialect.quotechar)
+    try:
+        for cells in reader:
+            if len(cells) > 1 or (cells and cells[0].strip()):
+                yield reader.line_num, cells
+    except csv.Error as error:  # e.g. a cell longer than csv.field_size_limit()
+        raise _CsvError(reader.line_num, str(error)) from None
+
+
+class _CsvError(Exception):
+    """The csv module gave up on a line; turned into an InputError naming the row."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        self.problem = problem
+
+
+def _layout(text: str, name: str, dialect: _Dialect) -> _Layout:
+    """Find the header, if any, and the label column from the first two rows."""
+    rows = _rows(text, dialect)
+    try:
+        first = next(rows, None)
+        second = next(rows, None)
+    except _CsvError as error:
+        raise InputError(f"{name}: row {error.line}: {error.problem}") from None
+    if first is None:
+        raise InputError(f"{name}: the file is empty")
+    line, cells = first
+    label = _label_index(cells)
+    if not _is_header(cells, None if second is None else second[1], label):
+        return _Layout(text, 0, len(cells), None, None)
+    if second is None:
+        raise InputError(f"{name}: no data rows after the header (row {line})")
+    names = tuple(cell.strip() or f"x{j}" for j, cell in enumerate(cells))
+    if label is not None and len(names) == 1:
+        raise InputError(f"{name}: the only column is the label column '{names[0]}', "
+                         "there are no coordinates")
+    body = text.split("\n", line)[-1]  # what follows the header's line
+    return _Layout(body, line, len(names), names, label)
+
+
+def _label_index(cells: list[str]) -> int | None:
+    folded = [cell.strip().lower() for cell in cells]
+    for wanted in LABEL_COLUMNS:
+        if wanted in folded:
+            return folded.index(wanted)
+    return None
+
+
+def _is_header(first: list[str], second: list[str] | None, label: int | None) -> bool:
+    words = [j for j, cell in enumerate(first) if not _is_number(cell)]
+    if not words:
+        return False
+    if second is None or label is not None:
+        return True
+    return any(j < len(second) and _is_number(second[j]) for j in words)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+#: characters of text parsed per numpy call: each call holds the GIL throughout, and a GUI thread
+#: waiting for it freezes (one call over a 17 MB file held it for half a second)
+_PARSE_PIECE = 1 << 20
+
+
+def _fast_table(layout: _Layout, dialect: _Dialect, name: str,
+                max_points: int) -> np.ndarray | None:
+    """The whole table by ``numpy.loadtxt``, or None when the careful parser must decide.
+
+    Only a table of finite numbers with the expected width is accepted; numpy's number syntax
+    is a subset of Python's ``float`` used by the careful parser, so both agree on every file
+    this accepts.  The text is parsed in pieces of whole lines (about 25 ms each here).
+    """
+    body = layout.body
+    pieces = []
+    rows = 0
+    start = 0
+    with warnings.catch_warnings():
+        # loadtxt warns about blank lines and empty pieces; they are fine here.  The filters
+        # are process-wide (Python < 3.14): another thread's UserWarning may be missed
+        # meanwhile, which is harmless
+        warnings.simplefilter("ignore", UserWarning)
+        while start < len(body):
+            end = body.find("\n", start + _PARSE_PIECE)
+            end = len(body) if end < 0 else end + 1
+            try:
+                piece = np.loadtxt(io.StringIO(body[start:end]), dtype=np.float64,
+                                   delimiter=dialect.delimiter, quotechar=dialect.quotechar,
+                                   comments=dialect.comments, ndmin=2,
+                                   max_rows=max_points + 1 - rows)
+            except ValueError:
+                return None
+            start = end
+            if piece.shape[0] == 0:
+                continue
+            if piece.shape[1] != layout.width or not _all_finite(piece):
+                return None
+            pieces.append(piece)
+            rows += piece.shape[0]
+            if rows > max_points:
+                raise _too_many(name, max_points)
+    if not pieces:
+        return None
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+
+def _careful_table(layout: _Layout, dialect: _Dialect, features: list[int], name: str,
+                   max_points: int) -> tuple[np.ndarray, tuple[np.ndarray, tuple[str, ...]] | None]:
+    """Parse row by row, raising an InputError for the first problem in file order.
+
+    Rows are split first (csv module or ``str.split``), then whole columns are converted with
+    Python's ``float``; the search for the first bad cell runs only when that fails.
+    """
+    try:
+        numbered = list(itertools.islice(_rows(layout.body, dialect), max_points + 1))
+    except _CsvError as error:
+        raise InputError(f"{name}: row {error.line + layout.line_offset}: {error.problem}"
+                         ) from None
+    if len(numbered) > max_points:
+        raise _too_many(name, max_points)
+    lines = [line + layout.line_offset for line, _ in numbered]
+    rows = [row for _, row in numbered]
+    widths = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
+    ragged = np.flatnonzero(widths != layout.width)
+    if ragged.size:
+        row = int(ragged[0])
+        raise InputError(f"{name}: row {lines[row]} has {_count(widths[row], 'cell')}, "
+                         f"expected {layout.width}")
+    table = np.array(rows, dtype=object).reshape(len(rows), layout.width)
+
+    def where(row: int, column: int) -> str:
+        return f"{name}: row {lines[row]}, column {_column_name(layout, column)}"
+
+    X = _numbers(table[:, features], features, where)
+    if not _all_finite(X):
+        row, column = np.argwhere(~np.isfinite(X))[0]
+        raise InputError(f"{where(row, features[column])}: {X[row, column]} is not allowed")
+    if layout.label is None:
+        return X, None
+    label = layout.label
+    return X, _text_labels(table[:, label].tolist(), lambda row: where(row, label))
+
+
+def _numbers(cells: np.ndarray, columns: list[int],
+             where: Callable[[int, int], str]) -> np.ndarray:
+    """Object cells as float64 (Python's float syntax), or an InputError for the first bad one."""
+    try:
+        return cells.astype(np.float64)
+    except ValueError:
+        row, column = next(index for index, cell in np.ndenumerate(cells)
+                           if not _is_number(cell))
+        raise InputError(f"{where(row, columns[column])}{_cell_problem(cells[row, column])}"
+                         ) from None
+
+
+def _cell_problem(cell: str) -> str:
+    text = cell.strip()
+    if not text:
+        return " is empty"
+    shown = text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+    problem = f": {shown!r} is not a number"
+    if "," in text and _is_number(text.replace(",", ".", 1)):
+        problem += " (decimal commas are not supported; use a point)"
+    return problem
+
+
+def _column_name(layout: _Layout, column: int) -> str:
+    return f"'{layout.names[column]}'" if layout.names is not None else str(column + 1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _too_many(name: str, max_points: int) -> InputError:
+    return InputError(f"{name}: more than the limit of {max_points:,} points")
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    # a finite sum proves every value finite; only when it is not is every value examined
+    return bool(np.isfinite(values.sum()) or np.isfinite(values).all())
+
+
+# labels
+
+
+def _text_labels(cells: list[str],
+                 where: Callable[[int], str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Codes of label cells: numeric when every one is a finite number, else by text."""
+    values = [cell.strip() for cell in cells]
+    for index, value in enumerate(values):
+        if not value:
+            raise InputError(f"{where(index)} is empty")
+    try:
+        numbers = np.array(values, dtype=np.float64)
+    except ValueError:
+        numbers = None
+    if numbers is not None and _all_finite(numbers):
+        return _numeric_labels(numbers)
+    distinct, codes = np.unique(np.array(values), return_inverse=True)
+    return codes.reshape(-1), tuple(str(value) for value in distinct)
+
+
+def _numeric_labels(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    distinct, codes = np.unique(values, return_inverse=True)
+    return codes.reshape(-1), tuple(_number_text(value) for value in distinct.tolist())
+
+
+def _number_text(value: float | int | bool) -> str:
+    """A label value as text: whole numbers without ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# NumPy files
+
+
+def _load_npy(handle: IO[bytes], name: str, max_points: int) -> PointSet:
+    X = _read_points_array(handle, name, "", max_points)
+    return make_point_set(X, _default_columns(X), None, (), name)
+
+
+def _load_npz(handle: IO[bytes], name: str, max_points: int) -> PointSet:
+    try:
+        archive = zipfile.ZipFile(handle)
+    except _ARRAY_ERRORS:
+        raise InputError(f"{name}: not a NumPy .npz file (not a zip archive)") from None
+    with archive:
+        members = {member[:-4]: member for member in archive.namelist()
+                   if member.endswith(".npy")}
+        if not members:
+            raise InputError(f"{name}: the .npz file holds no arrays")
+        if "X" in members:
+            key = "X"
+        elif len(members) == 1:
+            (key,) = members
+        else:
+            listed = ", ".join(sorted(members))
+            raise InputError(f"{name}: no array named 'X' among {listed}")
+        with archive.open(members[key]) as member:
+            X = _read_points_array(member, name, f"array '{key}': ", max_points)
+        label_key = next((k for k in ("y", "labels") if k in members and k != key), None)
+        labels = None
+        if label_key is not None:
+            with archive.open(members[label_key]) as member:
+                labels = _read_labels_array(member, name, label_key, X.shape[0])
+    codes, label_names = labels if labels is not None else (None, ())
+    return make_point_set(X, _default_columns(X), codes, label_names, name)
+
+
+def _default_columns(X: np.ndarray) -> tuple[str, ...]:
+    return tuple(f"x{j}" for j in range(X.shape[1]))
+
+
+def _read_points_array(stream: IO[bytes], name: str, what: str,
+                       max_points: int) -> np.ndarray:
+    """An (n, d) float64 array from a .npy stream, checked from its header before reading."""
+    shape, dtype = _array_header(stream, name, what)
+    _check_kind(dtype, _NUMERIC_KINDS, name, what)
+    if len(shape) not in (1, 2):
+        raise InputError(f"{name}: {what}an array of shape {shape}; expected points as a "
+                         "2-D array (n, d) or one column (n,)")
+    if shape[0] > max_points:
+        raise InputError(f"{name}: {what}{shape[0]:,} points, more than the limit of "
+                         f"{max_points:,} points")
+    if 0 in shape:
+        raise InputError(f"{name}: {what}an empty array of shape {shape}, no points")
+    array = _array_data(stream, name, what).reshape(shape[0], -1)
+    X = np.ascontiguousarray(array, dtype=np.float64)
+    if not _all_finite(X):
+        row, column = np.argwhere(~np.isfinite(X))[0]
+        raise InputError(f"{name}: {what}row {row + 1}, column {column + 1}: "
+                         f"{X[row, column]} is not allowed")
+    return X
+
+
+def _read_labels_array(stream: IO[bytes], name: str, key: str,
+                       n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    what = f"array '{key}': "
+    shape, dtype = _array_header(stream, name, what)
+    _check_kind(dtype, _LABEL_KINDS, name, what)
+    if shape != (n,):
+        raise InputError(f"{name}: {what}labels of shape {shape} do not match {n} points; "
+                         f"expected shape ({n},)")
+    values = _array_data(stream, name, what)
+    if values.dtype.kind == "S":
+        values = np.char.decode(values, "latin-1")
+    if values.dtype.kind == "f" and not _all_finite(values):
+        index = int(np.argmin(np.isfinite(values)))
+        raise InputError(f"{name}: {what}row {index + 1}: {values[index]} is not a label")
+    if values.dtype.kind == "U":
+        distinct, codes = np.unique(values, return_inverse=True)
+        return codes.reshape(-1), tuple(str(value) for value in distinct)
+    return _numeric_labels(values)
+
+
+def _array_header(stream: IO[bytes], name: str,
+                  what: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from a .npy header; the stream is left at its start again."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
+    try:
+        version = np.lib.format.read_magic(stream)
+        reader = readers.get(version)
+        if reader is not None:
+            shape, _fortran, dtype = reader(stream)
+            stream.seek(0)
+    except _ARRAY_ERRORS:
+        kind = "an array" if what else "a NumPy .npy file"
+        raise InputError(f"{name}: {what}not {kind} (no valid .npy header)") from None
+    if reader is None:
+        raise InputError(f"{name}: {what}unsupported .npy format version "
+                         f"{version[0]}.{version[1]}")
+    return shape, dtype
+
+
+def _check_kind(dtype: np.dtype, kinds: str, name: str, what: str) -> None:
+    if dtype.kind not in kinds:
+        problem = _KIND_PROBLEMS.get(dtype.kind, "not numbers")
+        raise InputError(f"{name}: {what}the array holds {problem} (dtype {dtype})")
+
+
+def _array_data(stream: IO[bytes], name: str, what: str) -> np.ndarray:
+    try:
+        return np.lib.format.read_array(stream, allow_pickle=False)
+    except _ARRAY_ERRORS:
+        raise InputError(f"{name}: {what}truncated or corrupt array data") from None

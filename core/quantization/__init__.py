@@ -1,0 +1,1 @@
+"""The image quantization pipeline: histogram, k-means on it, sort, remap, dither, quality."""
