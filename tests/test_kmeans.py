@@ -1,5 +1,5 @@
 """Tests of the k-means core (``palettelab.core.clustering.kmeans``) against its contract in
-docs/DESIGN "Python API".
+docs/DESIGN.md "Python API".
 
 What is checked:
 

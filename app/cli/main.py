@@ -1,4 +1,4 @@
-"""The ``palettelab`` command line (the contract is in DESIGN.md, "Command line").
+"""The ``palettelab`` command line (the contract is in docs/DESIGN.md, "Command line").
 
     palettelab [FILE]          open the GUI on FILE (default: the bundled sample image)
     palettelab COMMAND ...     a batch command: ``quantize`` or ``cluster``

@@ -1,6 +1,6 @@
 """Colour quantization: the best palette of N colours for an image, and the image remapped to it.
 
-The pipeline, one small step each (see DESIGN.md):
+The pipeline, one small step each (see docs/DESIGN.md, "Data flow"):
 
 1. **distinct colours** of the visible pixels, with counts and a code -> row table
    (:mod:`palettelab.core.quantization.histogram`); fully transparent pixels take no part.
