@@ -4,7 +4,10 @@
     python packaging/build.py --onefile   # dist/palettelab (one file)
 
 Installs PyInstaller into the running Python if it is missing, makes the Windows and macOS icons
-from resources/icon.png, runs packaging/palettelab.spec and prints the size of the result.
+from resources/icon.png, builds the wheel and unpacks it into build/src (so the bundle holds
+exactly what a wheel install holds: the ``palettelab`` package and its resources; PyInstaller's
+analysis cannot follow the import mapping of an editable install), runs
+packaging/palettelab.spec and prints the size of the result.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from PIL import Image
@@ -29,6 +33,17 @@ def make_icons(folder: Path) -> None:
     source = Image.open(ROOT / "resources" / "icon.png").convert("RGBA")
     source.save(folder / "palettelab.ico", sizes=ICON_SIZES)
     source.resize((1024, 1024), Image.LANCZOS).save(folder / "palettelab.icns")
+
+
+def stage_package(folder: Path) -> None:
+    """Unpack the project's wheel into ``folder``: ``folder/palettelab`` is the package."""
+    shutil.rmtree(folder, ignore_errors=True)
+    wheels = folder / "wheel"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
+                    str(wheels), str(ROOT)], check=True)
+    (wheel,) = wheels.glob("palettelab-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(folder)
 
 
 def ensure_pyinstaller() -> None:
@@ -57,6 +72,7 @@ def main() -> int:
     args = parser.parse_args()
     ensure_pyinstaller()
     make_icons(ROOT / "build" / "icons")
+    stage_package(ROOT / "build" / "src")
     env = dict(os.environ, PALETTELAB_ONEFILE="1" if args.onefile else "0")
     subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
                     "--distpath", str(ROOT / "dist"), "--workpath", str(ROOT / "build" / "work"),

@@ -46,13 +46,13 @@ def window(qtbot, tmp_path):
 
 
 def open_and_wait(qtbot, win: MainWindow, path: Path):
-    with qtbot.waitSignal(win.runFinished, timeout=RUN_TIMEOUT) as blocker:
+    with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
         win.open_path(path)
     return blocker.args[0]
 
 
 def rerun_and_wait(qtbot, win: MainWindow, action):
-    with qtbot.waitSignal(win.runFinished, timeout=RUN_TIMEOUT) as blocker:
+    with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
         action()
     return blocker.args[0]
 
@@ -61,16 +61,16 @@ def test_open_runs_and_shows_the_palette(qtbot, window, small_image):
     result = open_and_wait(qtbot, window, small_image)
     assert "PaletteLab" in window.windowTitle() and "small.png" in window.windowTitle()
     assert result.quantized.palette.shape == (16, 3)
-    np.testing.assert_array_equal(window.palette_panel.palette(), result.quantized.palette)
-    assert window.export_image_button.isEnabled()
-    assert "PSNR" in window.stats_label.text()
+    np.testing.assert_array_equal(window.image.palette_panel.palette(), result.quantized.palette)
+    assert window.image.export_image_button.isEnabled()
+    assert "PSNR" in window.image.stats_label.text()
 
 
 def test_changing_k_reruns(qtbot, window, small_image):
     open_and_wait(qtbot, window, small_image)
-    result = rerun_and_wait(qtbot, window, lambda: window.colors_spin.setValue(6))
+    result = rerun_and_wait(qtbot, window, lambda: window.image.colors_spin.setValue(6))
     assert result.quantized.palette.shape == (6, 3)
-    assert window.palette_panel.palette().shape == (6, 3)
+    assert window.image.palette_panel.palette().shape == (6, 3)
 
 
 def test_a_newer_run_supersedes_an_older_one(qtbot, window, small_image):
@@ -78,8 +78,8 @@ def test_a_newer_run_supersedes_an_older_one(qtbot, window, small_image):
 
     def burst():
         for k in (5, 7, 9, 11):
-            window.colors_spin.setValue(k)
-            window.start_run()
+            window.image.colors_spin.setValue(k)
+            window.image.start_run()
 
     result = rerun_and_wait(qtbot, window, burst)
     assert result.quantized.palette.shape == (11, 3)
@@ -87,39 +87,39 @@ def test_a_newer_run_supersedes_an_older_one(qtbot, window, small_image):
 
 def long_run(window: MainWindow) -> None:
     """Settings that make the sample photo take seconds: 16 starts of k=256."""
-    window.starts_spin.setValue(16)
-    window.colors_spin.setValue(256)
-    window._debounce.stop()
+    window.image.starts_spin.setValue(16)
+    window.image.colors_spin.setValue(256)
+    window.image._debounce.stop()
 
 
 @pytest.mark.parametrize("when", ["queued", "running"])
 def test_cancel_keeps_the_last_result(qtbot, window, when):
     first = open_and_wait(qtbot, window, ROOT / "resources" / "china.jpg")
     long_run(window)
-    with qtbot.waitSignal(window.worker.cancelled, timeout=60_000) as blocker:
-        window.start_run()
+    with qtbot.waitSignal(window.image.worker.cancelled, timeout=60_000) as blocker:
+        window.image.start_run()
         if when == "running":
-            qtbot.waitSignal(window.worker.frame, timeout=30_000).wait()
-        window.cancel_run()
-    assert blocker.args == [window._job]
-    qtbot.waitUntil(lambda: not window._running, timeout=5000)  # the window's slot is queued
-    assert not window.cancel_button.isEnabled()
-    np.testing.assert_array_equal(window.palette_panel.palette(), first.quantized.palette)
+            qtbot.waitSignal(window.image.worker.frame, timeout=30_000).wait()
+        window.image.cancel_run()
+    assert blocker.args == [window.image._job]
+    qtbot.waitUntil(lambda: not window.image._running, timeout=5000)  # the window's slot is queued
+    assert not window.image.cancel_button.isEnabled()
+    np.testing.assert_array_equal(window.image.palette_panel.palette(), first.quantized.palette)
 
 
 def test_locked_colour_survives_another_k(qtbot, window, small_image):
     first = open_and_wait(qtbot, window, small_image)
     keep = tuple(int(v) for v in first.quantized.palette[3])
-    window.palette_panel.set_locked_colors([keep])
-    result = rerun_and_wait(qtbot, window, lambda: window.colors_spin.setValue(7))
+    window.image.palette_panel.set_locked_colors([keep])
+    result = rerun_and_wait(qtbot, window, lambda: window.image.colors_spin.setValue(7))
     assert keep in {tuple(c) for c in result.quantized.palette.tolist()}
     assert result.settings.locked == (keep,)
 
 
 def test_editing_a_colour_remaps_the_image(qtbot, window, small_image, monkeypatch):
     first = open_and_wait(qtbot, window, small_image)
-    monkeypatch.setattr(window.palette_panel, "_pick_color", lambda initial: QColor(1, 2, 3))
-    result = rerun_and_wait(qtbot, window, lambda: window.palette_panel.colorEdited.emit(
+    monkeypatch.setattr(window.image.palette_panel, "_pick_color", lambda initial: QColor(1, 2, 3))
+    result = rerun_and_wait(qtbot, window, lambda: window.image.palette_panel.colorEdited.emit(
         0, (1, 2, 3)))
     assert tuple(result.quantized.palette[0]) == (1, 2, 3)
     np.testing.assert_array_equal(result.quantized.palette[1:], first.quantized.palette[1:])
@@ -130,18 +130,18 @@ def test_editing_a_colour_remaps_the_image(qtbot, window, small_image, monkeypat
 def test_export_palette_reads_back(qtbot, window, small_image, tmp_path, suffix):
     result = open_and_wait(qtbot, window, small_image)
     target = tmp_path / f"palette{suffix}"
-    window._ask_save_path = lambda *args: str(target)
-    with qtbot.waitSignal(window.worker.exported, timeout=30_000):
-        window.export_palette()
+    window.image._ask_save_path = lambda *args: str(target)
+    with qtbot.waitSignal(window.image.worker.exported, timeout=30_000):
+        window.image.export_palette()
     np.testing.assert_array_equal(read_palette(target).colors, result.quantized.palette)
 
 
 def test_export_image_reads_back(qtbot, window, small_image, tmp_path):
     result = open_and_wait(qtbot, window, small_image)
     target = tmp_path / "out.png"
-    window._ask_save_path = lambda *args: str(target)
-    with qtbot.waitSignal(window.worker.exported, timeout=30_000):
-        window.export_image()
+    window.image._ask_save_path = lambda *args: str(target)
+    with qtbot.waitSignal(window.image.worker.exported, timeout=30_000):
+        window.image.export_image()
     with Image.open(target) as im:
         assert im.mode == "P"
         np.testing.assert_array_equal(np.asarray(im.convert("RGB")), result.image)
@@ -151,19 +151,19 @@ def test_corrupt_file_shows_an_error_and_keeps_the_image(qtbot, window, small_im
     open_and_wait(qtbot, window, small_image)
     bad = tmp_path / "broken.png"
     bad.write_bytes(small_image.read_bytes()[:200])
-    with qtbot.waitSignal(window.worker.loadFailed, timeout=30_000):
+    with qtbot.waitSignal(window.image.worker.loadFailed, timeout=30_000):
         window.open_path(bad)
     qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
     assert "broken.png" in window.errors[-1][1]
-    assert window._image_path == str(small_image)
+    assert window.image._image_path == str(small_image)
     assert "small.png" in window.windowTitle()
 
 
 def test_export_failure_shows_an_error(qtbot, window, small_image, tmp_path):
     open_and_wait(qtbot, window, small_image)
-    window._ask_save_path = lambda *args: str(tmp_path / "missing-folder" / "out.gpl")
-    with qtbot.waitSignal(window.worker.exportFailed, timeout=30_000):
-        window.export_palette()
+    window.image._ask_save_path = lambda *args: str(tmp_path / "missing-folder" / "out.gpl")
+    with qtbot.waitSignal(window.image.worker.exportFailed, timeout=30_000):
+        window.image.export_palette()
     qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
     assert "does not exist" in window.errors[-1][1]
 
@@ -171,11 +171,11 @@ def test_export_failure_shows_an_error(qtbot, window, small_image, tmp_path):
 def test_close_during_a_run_stops_the_worker(qtbot, window):
     open_and_wait(qtbot, window, ROOT / "resources" / "china.jpg")
     long_run(window)
-    window.start_run()
-    qtbot.waitSignal(window.worker.frame, timeout=30_000).wait()
+    window.image.start_run()
+    qtbot.waitSignal(window.image.worker.frame, timeout=30_000).wait()
     started = time.perf_counter()
     window.close()
-    assert window._thread.isFinished()
+    assert window.image.worker.thread().isFinished()
     assert time.perf_counter() - started < 10
 
 
@@ -184,13 +184,13 @@ def test_settings_are_kept(qtbot, tmp_path, small_image):
     path = str(tmp_path / "settings.ini")
     first = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat))
     qtbot.addWidget(first)
-    first.colors_spin.setValue(24)
-    first.space_combo.setCurrentIndex(first.space_combo.findData("rgb"))
+    first.image.colors_spin.setValue(24)
+    first.image.space_combo.setCurrentIndex(first.image.space_combo.findData("rgb"))
     first.close()
     second = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat))
     qtbot.addWidget(second)
-    assert second.colors_spin.value() == 24
-    assert second.space_combo.currentData() == "rgb"
+    assert second.image.colors_spin.value() == 24
+    assert second.image.space_combo.currentData() == "rgb"
     second.close()
 
 

@@ -54,7 +54,7 @@ def self_test(timeout_s: float = 900.0) -> int:
             app.quit()
 
         window.show_error = lambda title, message: finish("error", f"{title}: {message}")
-        window.runFinished.connect(lambda result: finish("result", result))
+        window.image.runFinished.connect(lambda result: finish("result", result))
         QTimer.singleShot(int(timeout_s * 1000), lambda: finish("error", "timed out"))
         window.show()
         window.open_path(str(sample_image()))

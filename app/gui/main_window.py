@@ -1,69 +1,33 @@
-"""The main window: the designer's workspace for quantizing an image live.
+"""The main window: the shell around the two workspaces.
 
-The window only shows things and forwards what the user asks for; all work happens in the
-:class:`~palettelab.app.gui.image.worker.QuantizeWorker` in its own QThread.  Every control change
-restarts the run
-after a short debounce (a burst of slider moves costs one run, and the newest request cancels
-the older one inside the worker).  Live frames update the recoloured view, the palette, the
-scatter centres and the convergence chart; the finished result replaces them at full size.
+It holds the menus, the status bar, the tabs with the
+:class:`~palettelab.app.gui.image.workspace.ImageWorkspace` and the
+:class:`~palettelab.app.gui.points.workspace.PointsWorkspace`, the recent files, drag and drop
+and the saved settings, and routes every file it is asked to open to the workspace that reads
+it.  The workspaces do their own work, each with a worker thread of its own; closing the window
+stops both (:func:`~palettelab.app.gui.worker_host.shutdown`).
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import time
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSlider,
-    QSpinBox,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
-from palettelab.app.gui.image.palette_panel import PalettePanel
-from palettelab.app.gui.image.scatter_views import ColorScatter2D, ColorScatter3D, ConvergenceChart
-from palettelab.app.gui.image.views import ImagePair
-from palettelab.app.gui.image.worker import (
-    Frame,
-    Loaded,
-    QuantizeWorker,
-    Request,
-    Result,
-    Sample,
-    Settings,
-)
+from palettelab.app.gui.image.worker import Loaded
+from palettelab.app.gui.image.workspace import ImageWorkspace, last_folder
 from palettelab.app.gui.points.workspace import PointsWorkspace
+from palettelab.app.gui.worker_host import shutdown
 from palettelab.core.resources import resource_path
 
 TITLE = "PaletteLab"
 POINT_EXTENSIONS = (".csv", ".tsv", ".txt", ".npy", ".npz")  # as formats.points, without numba
-SPACES = (("OKLab", "oklab"), ("Lab", "lab"), ("RGB", "rgb"))
-DITHERS = (("None", "none"), ("Floyd-Steinberg", "fs"), ("Ordered (Bayer)", "bayer"))
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.bmp *.tif *.tiff *.webp *.ppm *.pgm *.tga);;"
                 "Point files (*.csv *.tsv *.txt *.npy *.npz *.gz);;All files (*)")
-EXPORT_IMAGE_FILTER = ("PNG, indexed (*.png);;GIF (*.gif);;WebP, lossless (*.webp);;"
-                       "TIFF (*.tif);;BMP (*.bmp)")
-EXPORT_PALETTE_FILTER = ("GIMP palette (*.gpl);;Adobe swatch exchange (*.ase);;"
-                         "Photoshop swatches (*.aco);;CSS custom properties (*.css);;"
-                         "JSON (*.json);;Hex list (*.txt);;PNG swatch strip (*.png)")
-DEBOUNCE_MS = 250
+MAX_RECENT = 8
 
 
 def _is_point_file(path: str | os.PathLike) -> bool:
@@ -72,147 +36,30 @@ def _is_point_file(path: str | os.PathLike) -> bool:
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
     return bool(suffixes) and suffixes[-1] in POINT_EXTENSIONS
-MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
-    """PaletteLab's window: open an image, choose the number of colours, watch it converge."""
-
-    # to the worker (queued: they run in its thread)
-    _warmUp = Signal()
-    _load = Signal(str)
-    _export = Signal(str, str, object)
-    # for tests and scripts: a run finished / a load finished
-    runFinished = Signal(object)
-    imageLoaded = Signal(object)
+    """PaletteLab's window: an Image and a Points workspace in tabs."""
 
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle(TITLE)
         self.setAcceptDrops(True)
         self._settings = settings or QSettings("PaletteLab", "PaletteLab")
-        self._job = 0
-        self._running = False
-        self._ready = False
-        self._image_path: str | None = None
-        self._result: Result | None = None
-        self._run_started = 0.0
-        self._build_views()
-        self._build_controls()
+        self.image = ImageWorkspace(self._settings)
+        self.image.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.image.error.connect(lambda title, message: self.show_error(title, message))
+        self.image.imageLoaded.connect(self._on_image_loaded)
+        self.points = PointsWorkspace()  # the student workspace
+        self.workspaces = QTabWidget()
+        self.workspaces.addTab(self.image, "Image")
+        self.workspaces.addTab(self.points, "Points")
+        self.setCentralWidget(self.workspaces)
         self._build_menus()
         self._build_status()
-        self._start_worker()
         self._restore_settings()
 
     # --- construction ---------------------------------------------------------------------------
-
-    def _build_views(self) -> None:
-        self.images = ImagePair()
-        self.palette_panel = PalettePanel()
-        self.palette_panel.colorEdited.connect(self._edit_color)
-        self.palette_panel.lockedChanged.connect(self._schedule_run)
-        self.palette_panel.message.connect(lambda text: self.statusBar().showMessage(text, 3000))
-        self.scatter2d = ColorScatter2D()
-        self.scatter3d = ColorScatter3D()
-        self.chart = ConvergenceChart()
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.scatter2d, "Colour space 2D")
-        self.tabs.addTab(self.scatter3d, "Colour space 3D")
-        self.tabs.addTab(self.chart, "Convergence")
-
-    def _build_controls(self) -> None:
-        self.colors_spin = QSpinBox()
-        self.colors_spin.setRange(2, 256)
-        self.colors_spin.setValue(16)
-        self.colors_spin.setToolTip("Number of colours in the palette (2-256)")
-        self.colors_slider = QSlider(Qt.Orientation.Horizontal)
-        self.colors_slider.setRange(2, 256)
-        self.colors_slider.setValue(16)
-        self.colors_spin.valueChanged.connect(self.colors_slider.setValue)
-        self.colors_slider.valueChanged.connect(self.colors_spin.setValue)
-        self.colors_spin.valueChanged.connect(self._schedule_run)
-        self.space_combo = QComboBox()
-        for label, value in SPACES:
-            self.space_combo.addItem(label, value)
-        self.space_combo.setToolTip("Colour space where distances are measured: OKLab looks "
-                                    "most even to the eye, RGB maximises PSNR")
-        self.space_combo.currentIndexChanged.connect(self._space_changed)
-        self.dither_combo = QComboBox()
-        for label, value in DITHERS:
-            self.dither_combo.addItem(label, value)
-        self.dither_combo.currentIndexChanged.connect(self._dither_changed)
-        self.strength_spin = QDoubleSpinBox()
-        self.strength_spin.setRange(0.0, 1.0)
-        self.strength_spin.setSingleStep(0.1)
-        self.strength_spin.setValue(1.0)
-        self.strength_spin.setEnabled(False)
-        self.strength_spin.setToolTip("How much of the error is spread to the neighbours")
-        self.strength_spin.valueChanged.connect(self._schedule_run)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
-        self.seed_spin.setToolTip("Random seed: the same seed gives the same palette")
-        self.seed_spin.valueChanged.connect(self._schedule_run)
-        self.starts_spin = QSpinBox()
-        self.starts_spin.setRange(1, 16)
-        self.starts_spin.setValue(2)
-        self.starts_spin.setToolTip("k-means starts: more starts, better palettes, slower")
-        self.starts_spin.valueChanged.connect(self._schedule_run)
-
-        form = QFormLayout()
-        colours = QHBoxLayout()
-        colours.addWidget(self.colors_spin)
-        colours.addWidget(self.colors_slider, 1)
-        form.addRow("Colours", colours)
-        form.addRow("Colour space", self.space_combo)
-        form.addRow("Dithering", self.dither_combo)
-        form.addRow("Strength", self.strength_spin)
-        form.addRow("Seed", self.seed_spin)
-        form.addRow("Starts", self.starts_spin)
-        self.run_button = QPushButton("Re-run")
-        self.run_button.clicked.connect(lambda: self.start_run())
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel_run)
-        self.export_image_button = QPushButton("Export image…")
-        self.export_image_button.clicked.connect(self.export_image)
-        self.export_palette_button = QPushButton("Export palette…")
-        self.export_palette_button.clicked.connect(self.export_palette)
-        for button in (self.export_image_button, self.export_palette_button):
-            button.setEnabled(False)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        exports = QHBoxLayout()
-        exports.addWidget(self.export_image_button)
-        exports.addWidget(self.export_palette_button)
-
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.addLayout(form)
-        side_layout.addLayout(buttons)
-        side_layout.addLayout(exports)
-        side_layout.addWidget(self.palette_panel, 1)
-        side.setMinimumWidth(300)
-
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.images)
-        left.addWidget(self.tabs)
-        left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 2)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
-        main.addWidget(side)
-        main.setStretchFactor(0, 1)
-        self.points = PointsWorkspace()  # the student workspace, with its own worker
-        self.workspaces = QTabWidget()
-        self.workspaces.addTab(main, "Image")
-        self.workspaces.addTab(self.points, "Points")
-        self.setCentralWidget(self.workspaces)
-
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(lambda: self.start_run())
 
     def _action(self, menu, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
         action = QAction(text, self)
@@ -224,6 +71,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
+        image = self.image
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
@@ -232,78 +80,41 @@ class MainWindow(QMainWindow):
             path = resource_path(name)
             self._action(self.samples_menu, name, lambda _=False, p=str(path): self.open_path(p))
         file_menu.addSeparator()
-        self.export_image_action = self._action(file_menu, "Export &Image…", self.export_image,
+        self.export_image_action = self._action(file_menu, "Export &Image…", image.export_image,
                                                 QKeySequence.StandardKey.Save)
         self.export_palette_action = self._action(file_menu, "Export &Palette…",
-                                                  self.export_palette, "Ctrl+E")
+                                                  image.export_palette, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
-        self._action(view_menu, "&Fit to Window", self.images.fit, "Ctrl+0")
-        self._action(view_menu, "&Actual Size (1:1)", self.images.actual_size, "Ctrl+1")
+        self._action(view_menu, "&Fit to Window", image.images.fit, "Ctrl+0")
+        self._action(view_menu, "&Actual Size (1:1)", image.images.actual_size, "Ctrl+1")
         self.compare_action = self._action(view_menu, "&Compare with Original",
-                                           self.images.set_compare, "C", checkable=True)
+                                           image.images.set_compare, "C", checkable=True)
         run_menu = self.menuBar().addMenu("&Run")
-        self._action(run_menu, "&Re-run", lambda: self.start_run(), "Ctrl+R")
-        self._action(run_menu, "&Cancel", self.cancel_run, Qt.Key.Key_Escape)
+        self._action(run_menu, "&Re-run", lambda: image.start_run(), "Ctrl+R")
+        self._action(run_menu, "&Cancel", image.cancel_run, Qt.Key.Key_Escape)
 
     def _build_status(self) -> None:
         bar = self.statusBar()
-        self.preparing_label = QLabel("Preparing the compute kernels…")
-        self.preparing_label.setToolTip("Numba compiles them on the very first start (about a "
-                                        "minute) and loads them from its cache afterwards")
-        self.stats_label = QLabel("")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(180)
-        self.progress_bar.hide()
-        bar.addWidget(self.preparing_label)
-        bar.addPermanentWidget(self.stats_label)
-        bar.addPermanentWidget(self.progress_bar)
-
-    def _start_worker(self) -> None:
-        self._thread = QThread(self)
-        self._thread.setObjectName("PaletteLab worker")
-        self.worker = QuantizeWorker()
-        self.worker.moveToThread(self._thread)
-        self._warmUp.connect(self.worker.warm_up)
-        self._load.connect(self.worker.load)
-        self._export.connect(self.worker.export)
-        self.worker.ready.connect(self._on_ready)
-        self.worker.loaded.connect(self._on_loaded)
-        self.worker.loadFailed.connect(self._on_load_failed)
-        self.worker.sample.connect(self._on_sample)
-        self.worker.frame.connect(self._on_frame)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.cancelled.connect(self._on_cancelled)
-        self.worker.exported.connect(self._on_exported)
-        self.worker.exportFailed.connect(self._on_export_failed)
-        self._thread.start()
-        self._warmUp.emit()
+        bar.addWidget(self.image.preparing_label)
+        bar.addPermanentWidget(self.image.stats_label)
+        bar.addPermanentWidget(self.image.progress_bar)
 
     # --- settings -------------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        s = self._settings
-        geometry = s.value("window/geometry")
+        geometry = self._settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 900)
-        self.colors_spin.setValue(int(s.value("run/colors", 16)))
-        space = s.value("run/space", "oklab")
-        index = self.space_combo.findData(space)
-        self.space_combo.setCurrentIndex(max(index, 0))
         self._update_recent_menu()
-        self._debounce.stop()  # restoring is not a user change
 
     def _save_settings(self) -> None:
-        s = self._settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("run/colors", self.colors_spin.value())
-        s.setValue("run/space", self.space_combo.currentData())
-        s.sync()
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self.image.save_settings()
+        self._settings.sync()
 
     def _recent(self) -> list[str]:
         value = self._settings.value("files/recent", [])
@@ -322,9 +133,6 @@ class MainWindow(QMainWindow):
             self._action(self.recent_menu, path, lambda _=False, p=path: self.open_path(p))
         self.recent_menu.setEnabled(bool(recent))
 
-    def _last_folder(self) -> str:
-        return str(self._settings.value("files/last_folder", str(Path.home())))
-
     # --- opening --------------------------------------------------------------------------------
 
     def open_dialog(self) -> None:
@@ -333,20 +141,17 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def _ask_open_path(self) -> str:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._last_folder(),
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", last_folder(self._settings),
                                               IMAGE_FILTER)
         return path
 
     def open_path(self, path: str | os.PathLike) -> None:
-        """Open an image (Image workspace) or a point file (Points workspace), read in a
-        worker; what is shown stays until the new file is read."""
+        """Open an image (Image workspace) or a point file (Points workspace), read in that
+        workspace's worker; what is shown stays until the new file is read."""
         self.statusBar().showMessage(f"Opening {Path(path).name}…", 3000)
-        if _is_point_file(path):
-            self.workspaces.setCurrentWidget(self.points)
-            self.points.open_path(str(path))
-            return
-        self.workspaces.setCurrentIndex(0)
-        self._load.emit(str(path))
+        workspace = self.points if _is_point_file(path) else self.image
+        self.workspaces.setCurrentWidget(workspace)
+        workspace.open_path(str(path))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -358,216 +163,25 @@ class MainWindow(QMainWindow):
             self.open_path(urls[0].toLocalFile())
             event.acceptProposedAction()
 
-    def _on_loaded(self, loaded: Loaded) -> None:
-        self._image_path = loaded.path
-        self._result = None
+    def _on_image_loaded(self, loaded: Loaded) -> None:
         h, w = loaded.pixels.shape[:2]
         self.setWindowTitle(f"{Path(loaded.path).name} ({w} x {h}) - {TITLE}")
-        self.images.set_original(loaded.pixels)
-        self.scatter2d.clear()
-        self.scatter3d.clear()
         self._remember(loaded.path)
-        message = f"Opened {Path(loaded.path).name} in {loaded.seconds:.2f} s"
-        if loaded.notes:
-            message += " - " + "; ".join(loaded.notes)
-        self.statusBar().showMessage(message, 8000)
-        for button in (self.export_image_button, self.export_palette_button):
-            button.setEnabled(False)
-        self.imageLoaded.emit(loaded)
-        self.start_run()
-
-    # --- running --------------------------------------------------------------------------------
-
-    def settings(self) -> Settings:
-        """The run settings the controls show now."""
-        return Settings(
-            n_colors=self.colors_spin.value(),
-            space=self.space_combo.currentData(),
-            dither=self.dither_combo.currentData(),
-            dither_strength=self.strength_spin.value(),
-            random_state=self.seed_spin.value(),
-            n_init=self.starts_spin.value(),
-            locked=tuple(self.palette_panel.locked_colors()),
-        )
-
-    def _schedule_run(self) -> None:
-        if self._image_path is not None:
-            self._debounce.start()
-
-    def _space_changed(self) -> None:
-        space = self.space_combo.currentData()
-        self.scatter2d.set_space(space)
-        self.scatter3d.set_space(space)
-        self._schedule_run()
-
-    def _dither_changed(self) -> None:
-        self.strength_spin.setEnabled(self.dither_combo.currentData() == "fs")
-        self._schedule_run()
-
-    def start_run(self, palette: np.ndarray | None = None) -> None:
-        """Start a run with the current settings (or remap to ``palette``); newest wins."""
-        if self._image_path is None:
-            return
-        self._debounce.stop()
-        self._job += 1
-        self._running = True
-        self._run_started = time.perf_counter()
-        self.cancel_button.setEnabled(True)
-        self.progress_bar.setValue(0)
-        self.progress_bar.show()
-        if palette is None:
-            self.chart.clear()
-        self.worker.submit(Request(self._job, self.settings(), palette))
-
-    def cancel_run(self) -> None:
-        """Stop the running job (Esc); the last finished result stays on screen."""
-        if self._running:
-            self.worker.cancel()
-
-    def _on_ready(self, seconds: float) -> None:
-        # Numba, Qt and pyqtgraph leave hundreds of thousands of long-lived objects; a full
-        # garbage collection walking them all held the GIL for 100-200 ms (a frozen window) when
-        # the worker happened to trigger it.  Freezing them out of the collector removes that.
-        gc.collect()
-        gc.freeze()
-        self._ready = True
-        self.preparing_label.setText(f"Kernels ready ({seconds:.1f} s)")
-        QTimer.singleShot(4000, self.preparing_label.hide)
-
-    def _on_sample(self, sample: Sample) -> None:
-        self.scatter2d.set_space(sample.space)
-        self.scatter3d.set_space(sample.space)
-        self.scatter2d.set_pixels(sample.rgb, sample.coords, sample.total)
-        self.scatter3d.set_pixels(sample.rgb, sample.coords, sample.total)
-
-    def _on_frame(self, frame: Frame) -> None:
-        try:
-            if frame.job != self._job:
-                return
-            if frame.preview is not None:
-                self.images.set_recoloured(frame.preview)
-            self.palette_panel.set_palette(frame.palette, None)
-            self.scatter2d.set_centers(frame.palette, frame.centers)
-            self.scatter3d.set_centers(frame.palette, frame.centers)
-            if frame.inertia is not None:
-                self.chart.add_point(frame.step, frame.inertia)
-            self.progress_bar.setValue(int(1000 * frame.fraction))
-            self.stats_label.setText(f"k={frame.palette.shape[0]}  {frame.stage} "
-                                     f"(iteration {frame.iteration})")
-        finally:
-            self.worker.frame_shown()
-
-    def _on_finished(self, result: Result) -> None:
-        if result.job != self._job:
-            return
-        self._running = False
-        self._result = result
-        q = result.quantized
-        self.images.set_recoloured(result.image)
-        self.palette_panel.set_palette(q.palette, q.counts)
-        self.scatter2d.set_centers(q.palette, result.centers)
-        self.scatter3d.set_centers(q.palette, result.centers)
-        if result.inertia:
-            self.chart.set_points(np.arange(1, len(result.inertia) + 1), result.inertia)
-        self.cancel_button.setEnabled(False)
-        self.progress_bar.hide()
-        for button in (self.export_image_button, self.export_palette_button):
-            button.setEnabled(True)
-        estimate = " (sampled)" if result.sampled else ""
-        self.stats_label.setText(
-            f"k={q.palette.shape[0]}  {int(np.isfinite(result.inertia).sum())} iterations  "
-            f"{result.seconds:.2f} s  "
-            f"PSNR {result.psnr:.2f} dB  OKLab error {result.oklab_error:.4f}{estimate}")
-        self.runFinished.emit(result)
-
-    def _on_failed(self, job: int, message: str) -> None:
-        if job == self._job:
-            self._running = False
-            self.progress_bar.hide()
-            self.cancel_button.setEnabled(False)
-            self.show_error("Quantization failed", message)
-
-    def _on_cancelled(self, job: int) -> None:
-        if job != self._job:
-            return  # superseded by a newer run, which is on its way
-        self._running = False
-        self.progress_bar.hide()
-        self.cancel_button.setEnabled(False)
-        self.statusBar().showMessage("Cancelled", 3000)
-        if self._result is not None:  # back to the last finished result
-            self.images.set_recoloured(self._result.image)
-            self.palette_panel.set_palette(self._result.quantized.palette,
-                                           self._result.quantized.counts)
-
-    def _edit_color(self, index: int, rgb) -> None:
-        """The user picked a new colour for a palette entry: remap the image to it at once."""
-        if self._result is None:
-            return
-        palette = self._result.quantized.palette.copy()
-        old = tuple(int(v) for v in palette[index])
-        palette[index] = rgb
-        self.palette_panel.replace_locked(old, tuple(int(v) for v in rgb))
-        self.start_run(palette)
-
-    # --- exporting ------------------------------------------------------------------------------
-
-    def _ask_save_path(self, title: str, filters: str, suggestion: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, suggestion, filters)
-        return path
-
-    def _suggestion(self, suffix: str) -> str:
-        stem = Path(self._image_path or "image").stem
-        k = self._result.quantized.palette.shape[0] if self._result else 0
-        return str(Path(self._last_folder()) / f"{stem}-{k}{suffix}")
-
-    def export_image(self) -> None:
-        """Write the recoloured image (indexed PNG by default) in the worker (Ctrl+S)."""
-        if self._result is None:
-            return
-        path = self._ask_save_path("Export recoloured image", EXPORT_IMAGE_FILTER,
-                                   self._suggestion(".png"))
-        if path:
-            self._export.emit(path, "image", self._result.quantized)
-
-    def export_palette(self) -> None:
-        """Write the palette in the format of the chosen extension (Ctrl+E)."""
-        if self._result is None:
-            return
-        path = self._ask_save_path("Export palette", EXPORT_PALETTE_FILTER,
-                                   self._suggestion(".gpl"))
-        if path:
-            q = self._result.quantized
-            self._export.emit(path, "palette", (q.palette, q.counts))
-
-    def _on_load_failed(self, message: str) -> None:
-        self.show_error("Cannot open", message)
-
-    def _on_export_failed(self, message: str) -> None:
-        self.show_error("Cannot export", message)
-
-    def _on_exported(self, path: str, notes) -> None:
-        self._settings.setValue("files/last_folder", str(Path(path).parent))
-        message = f"Saved {path}"
-        if notes:
-            message += " - " + "; ".join(notes)
-        self.statusBar().showMessage(message, 8000)
 
     # --- errors and closing ---------------------------------------------------------------------
 
     def show_error(self, title: str, message: str) -> None:
-        """One-line problems (bad file, failed run) in a dialog; nothing is lost."""
+        """One-line problems of the Image workspace (bad file, failed run, failed export) in a
+        dialog; nothing is lost."""
         self.statusBar().showMessage(message, 8000)
         QMessageBox.critical(self, title, message)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the worker cleanly before the window goes (no running QThread left behind)."""
+        """Save the settings, then stop both workers before the window goes: one bounded wait
+        for the two threads together (the host's shutdown policy), then each workspace stops its
+        timers (its worker is already stopped)."""
         self._save_settings()
-        self._debounce.stop()
+        shutdown(self.image.worker, self.points.worker)
+        self.image.close_worker()
         self.points.close_worker()
-        self.worker.cancel()
-        self._thread.quit()
-        if not self._thread.wait(15000):
-            # only a first-ever kernel compilation can take this long, and it cannot be
-            # interrupted: leave without waiting for it (settings are saved, exports are atomic)
-            os._exit(0)
         super().closeEvent(event)

@@ -5,14 +5,17 @@ the Numba kernels, loading a file, quantizing (with live frames), remapping to a
 palette, and writing exports.  The window talks to it only through queued signals and the two
 thread-safe methods :meth:`QuantizeWorker.submit` and :meth:`QuantizeWorker.cancel`.
 
-* **Newest wins.**  ``submit`` records the newest run request and cancels the running one; a
-  queued slot then runs whatever is newest, so a burst of slider moves costs one run.
+The thread, the warm-up, staleness, frame pacing and the compute lock are the
+:class:`~palettelab.app.gui.worker_host.WorkerHost`'s, shared with the points workspace.
+
+* **Newest wins.**  ``submit`` records the newest run request and makes the running one stale;
+  a queued slot then runs whatever is newest, so a burst of slider moves costs one run.
 * **Cancelling** works through the quantizer's progress callback, which raises
-  :class:`Cancelled` once the job is stale; the quantizer reports after every k-means iteration.
-* **Live frames** go out at most ``MAX_FPS`` times a second, and only when the window has drawn
-  the previous one (:meth:`frame_shown`): a slow GUI gets fewer, fresher frames, never a queue of
-  stale ones.  A frame carries the current palette, the preview image recoloured with it and
-  the centres' coordinates for the scatter views.
+  :class:`~palettelab.app.gui.worker_host.Cancelled` once the job is stale; the quantizer
+  reports after every k-means iteration.
+* **Live frames** are paced by the host's :class:`~palettelab.app.gui.worker_host.FramePacer`.
+  A frame carries the current palette, the preview image recoloured with it and the centres'
+  coordinates for the scatter views.
 * Large images are previewed: live frames recolour a copy of at most ``PREVIEW_PIXELS``; the
   finished result is full size.
 """
@@ -24,20 +27,14 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 
-from palettelab.app.gui.compute_lock import exclusive
+from palettelab.app.gui.worker_host import Cancelled, WorkerHost, exclusive
 
-#: live frames per second, at most
-MAX_FPS = 30
 #: pixels of the live preview (and of the sample the quality figures are computed on)
 PREVIEW_PIXELS = 300_000
 #: pixels drawn in the colour-space scatter views
 SCATTER_SAMPLE = 50_000
-
-
-class Cancelled(Exception):
-    """Raised inside a job that a newer request or the user cancelled."""
 
 
 @dataclass(frozen=True)
@@ -128,10 +125,9 @@ def _preview(pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(pixels[::step, ::step])
 
 
-class QuantizeWorker(QObject):
+class QuantizeWorker(WorkerHost):
     """Runs loading, quantization, remapping and exports; lives in its own QThread."""
 
-    ready = Signal(float)  # seconds the kernels took to compile or load
     loaded = Signal(object)  # Loaded
     loadFailed = Signal(str)  # one-line message
     sample = Signal(object)  # Sample
@@ -144,11 +140,9 @@ class QuantizeWorker(QObject):
     _wake = Signal()  # queued to this thread: run the newest request
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(self._warm_kernels)
         self._lock = threading.Lock()
         self._pending: Request | None = None
-        self._newest_job = 0
-        self._frame_shown = True
         self._pixels: np.ndarray | None = None
         self._preview: np.ndarray | None = None
         self._sample: np.ndarray | None = None
@@ -158,39 +152,26 @@ class QuantizeWorker(QObject):
     # --- thread-safe, called from the GUI thread ------------------------------------------------
 
     def submit(self, request: Request) -> None:
-        """Make ``request`` the newest run, cancel any older one, and wake the worker."""
+        """Make ``request`` the newest run, cancel any older one, and wake the worker (a
+        :meth:`cancel` makes the running and any pending run report ``cancelled``)."""
         with self._lock:
             self._pending = request
-            self._newest_job = request.job
+            self.jobs.set(request.job)
         self._wake.emit()
 
-    def cancel(self) -> None:
-        """Cancel the running and any pending run (each reports ``cancelled``)."""
-        with self._lock:
-            self._newest_job += 1
+    # --- run in the worker thread ---------------------------------------------------------------
 
-    def frame_shown(self) -> None:
-        """The window drew the last frame: the next one may go out."""
-        self._frame_shown = True
-
-    def _stale(self, job: int) -> bool:
-        return job != self._newest_job
-
-    # --- slots, run in the worker thread --------------------------------------------------------
-
-    @Slot()
-    @exclusive
-    def warm_up(self) -> None:
-        """Compile the kernels, or load them from the numba cache, before the first run."""
+    @staticmethod
+    def _warm_kernels() -> None:
+        """Compile (or load) every kernel a quantization and its quality figures use (the host
+        times it and reports ``ready``)."""
         from palettelab.core.quantization.pipeline import warm_up
         from palettelab.core.quantization.quality import mean_oklab_error, psnr
 
-        start = time.perf_counter()
         warm_up()
         tiny = np.zeros((2, 2, 3), dtype=np.uint8)
         psnr(tiny, tiny)
         mean_oklab_error(tiny, tiny)
-        self.ready.emit(time.perf_counter() - start)
 
     @Slot(str)
     @exclusive
@@ -226,7 +207,7 @@ class QuantizeWorker(QObject):
             request, self._pending = self._pending, None
         if request is None:
             return
-        if self._stale(request.job) or self._pixels is None:
+        if self.jobs.is_stale(request.job) or self._pixels is None:
             self.cancelled.emit(request.job)
             return
         from palettelab.core.errors import InputError
@@ -280,28 +261,22 @@ class QuantizeWorker(QObject):
         previewer: Remapper | None = None
         inertia: list[float] = []
         segment = [""]  # stage of the last inertia value
-        last_emit = 0.0
-        self._frame_shown = True
+        self.frames.restart()
 
         def progress(p) -> None:
-            nonlocal last_emit, previewer
-            if self._stale(job):
-                raise Cancelled
+            nonlocal previewer
+            self.jobs.check(job)
             if p.inertia is not None:
                 if inertia and (p.iteration == 1 or p.stage != segment[0]):
                     inertia.append(float("nan"))  # a new start or stage: break the curve
                 segment[0] = p.stage
                 inertia.append(p.inertia)
-            now = time.perf_counter()
-            if p.palette is None or not self._frame_shown or now - last_emit < 1.0 / MAX_FPS:
+            if p.palette is None or not self.frames.take():
                 return
             if previewer is None:
                 previewer = Remapper(self._preview, s.space)
             preview = previewer.image(p.palette)
-            if self._stale(job):
-                raise Cancelled
-            self._frame_shown = False
-            last_emit = now
+            self.jobs.check(job)
             self.frame.emit(Frame(job, p.stage, p.fraction, p.iteration, len(inertia), p.inertia,
                                   p.palette, from_srgb(p.palette, s.space), preview))
 
@@ -314,8 +289,7 @@ class QuantizeWorker(QObject):
                          dither_strength=s.dither_strength, locked=s.locked,
                          random_state=s.random_state, progress=progress, n_init=s.n_init)
         seconds = time.perf_counter() - start
-        if self._stale(job):
-            raise Cancelled
+        self.jobs.check(job)
         image = q.image()
         psnr, error, sampled = self._quality(image)
         self.finished.emit(Result(job, s, q, image, from_srgb(q.palette, s.space), seconds,

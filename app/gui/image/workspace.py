@@ -1,0 +1,441 @@
+"""The designer's workspace: quantize an image live.
+
+The widget only shows things and forwards what the user asks for; all work happens in the
+:class:`~palettelab.app.gui.image.worker.QuantizeWorker` in its own QThread (a
+:class:`~palettelab.app.gui.worker_host.WorkerHost`).  Every control change restarts the run
+after a short debounce (a burst of slider moves costs one run, and the newest request cancels
+the older one inside the worker).  Live frames update the recoloured view, the palette, the
+scatter centres and the convergence chart; the finished result replaces them at full size.
+
+What belongs to the window, not to this widget, reaches it through signals: status-bar text
+(``message``), problems to show in a dialog (``error``) and a loaded image (``imageLoaded``:
+the window's title and recent files).  The status-bar widgets the runs drive
+(:attr:`~ImageWorkspace.preparing_label`, :attr:`~ImageWorkspace.stats_label`,
+:attr:`~ImageWorkspace.progress_bar`) are made here and placed by the window.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from palettelab.app.gui.image.palette_panel import PalettePanel
+from palettelab.app.gui.image.scatter_views import ColorScatter2D, ColorScatter3D, ConvergenceChart
+from palettelab.app.gui.image.views import ImagePair
+from palettelab.app.gui.image.worker import (
+    Frame,
+    Loaded,
+    QuantizeWorker,
+    Request,
+    Result,
+    Sample,
+    Settings,
+)
+from palettelab.app.gui.worker_host import shutdown
+
+SPACES = (("OKLab", "oklab"), ("Lab", "lab"), ("RGB", "rgb"))
+DITHERS = (("None", "none"), ("Floyd-Steinberg", "fs"), ("Ordered (Bayer)", "bayer"))
+EXPORT_IMAGE_FILTER = ("PNG, indexed (*.png);;GIF (*.gif);;WebP, lossless (*.webp);;"
+                       "TIFF (*.tif);;BMP (*.bmp)")
+EXPORT_PALETTE_FILTER = ("GIMP palette (*.gpl);;Adobe swatch exchange (*.ase);;"
+                         "Photoshop swatches (*.aco);;CSS custom properties (*.css);;"
+                         "JSON (*.json);;Hex list (*.txt);;PNG swatch strip (*.png)")
+DEBOUNCE_MS = 250
+
+
+def last_folder(settings: QSettings) -> str:
+    """The folder of the last file opened or saved (the home folder at first)."""
+    return str(settings.value("files/last_folder", str(Path.home())))
+
+
+class ImageWorkspace(QWidget):
+    """Open an image, choose the number of colours, watch it converge, export."""
+
+    # to the worker (queued: they run in its thread)
+    _load = Signal(str)
+    _export = Signal(str, str, object)
+    # for the window, tests and scripts
+    runFinished = Signal(object)  # Result
+    imageLoaded = Signal(object)  # Loaded
+    message = Signal(str, int)  # status-bar text, milliseconds
+    error = Signal(str, str)  # title, one-line message
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._settings = settings
+        self._job = 0
+        self._running = False
+        self._image_path: str | None = None
+        self._result: Result | None = None
+        self._build_views()
+        self._build_controls()
+        self._build_status()
+        self._start_worker()
+        self._restore_settings()
+
+    # --- construction ---------------------------------------------------------------------------
+
+    def _build_views(self) -> None:
+        self.images = ImagePair()
+        self.palette_panel = PalettePanel()
+        self.palette_panel.colorEdited.connect(self._edit_color)
+        self.palette_panel.lockedChanged.connect(self._schedule_run)
+        self.palette_panel.message.connect(lambda text: self.message.emit(text, 3000))
+        self.scatter2d = ColorScatter2D()
+        self.scatter3d = ColorScatter3D()
+        self.chart = ConvergenceChart()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.scatter2d, "Colour space 2D")
+        self.tabs.addTab(self.scatter3d, "Colour space 3D")
+        self.tabs.addTab(self.chart, "Convergence")
+
+    def _build_controls(self) -> None:
+        self.colors_spin = QSpinBox()
+        self.colors_spin.setRange(2, 256)
+        self.colors_spin.setValue(16)
+        self.colors_spin.setToolTip("Number of colours in the palette (2-256)")
+        self.colors_slider = QSlider(Qt.Orientation.Horizontal)
+        self.colors_slider.setRange(2, 256)
+        self.colors_slider.setValue(16)
+        self.colors_spin.valueChanged.connect(self.colors_slider.setValue)
+        self.colors_slider.valueChanged.connect(self.colors_spin.setValue)
+        self.colors_spin.valueChanged.connect(self._schedule_run)
+        self.space_combo = QComboBox()
+        for label, value in SPACES:
+            self.space_combo.addItem(label, value)
+        self.space_combo.setToolTip("Colour space where distances are measured: OKLab looks "
+                                    "most even to the eye, RGB maximises PSNR")
+        self.space_combo.currentIndexChanged.connect(self._space_changed)
+        self.dither_combo = QComboBox()
+        for label, value in DITHERS:
+            self.dither_combo.addItem(label, value)
+        self.dither_combo.currentIndexChanged.connect(self._dither_changed)
+        self.strength_spin = QDoubleSpinBox()
+        self.strength_spin.setRange(0.0, 1.0)
+        self.strength_spin.setSingleStep(0.1)
+        self.strength_spin.setValue(1.0)
+        self.strength_spin.setEnabled(False)
+        self.strength_spin.setToolTip("How much of the error is spread to the neighbours")
+        self.strength_spin.valueChanged.connect(self._schedule_run)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setToolTip("Random seed: the same seed gives the same palette")
+        self.seed_spin.valueChanged.connect(self._schedule_run)
+        self.starts_spin = QSpinBox()
+        self.starts_spin.setRange(1, 16)
+        self.starts_spin.setValue(2)
+        self.starts_spin.setToolTip("k-means starts: more starts, better palettes, slower")
+        self.starts_spin.valueChanged.connect(self._schedule_run)
+
+        form = QFormLayout()
+        colours = QHBoxLayout()
+        colours.addWidget(self.colors_spin)
+        colours.addWidget(self.colors_slider, 1)
+        form.addRow("Colours", colours)
+        form.addRow("Colour space", self.space_combo)
+        form.addRow("Dithering", self.dither_combo)
+        form.addRow("Strength", self.strength_spin)
+        form.addRow("Seed", self.seed_spin)
+        form.addRow("Starts", self.starts_spin)
+        self.run_button = QPushButton("Re-run")
+        self.run_button.clicked.connect(lambda: self.start_run())
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_run)
+        self.export_image_button = QPushButton("Export image…")
+        self.export_image_button.clicked.connect(self.export_image)
+        self.export_palette_button = QPushButton("Export palette…")
+        self.export_palette_button.clicked.connect(self.export_palette)
+        for button in (self.export_image_button, self.export_palette_button):
+            button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        exports = QHBoxLayout()
+        exports.addWidget(self.export_image_button)
+        exports.addWidget(self.export_palette_button)
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addLayout(form)
+        side_layout.addLayout(buttons)
+        side_layout.addLayout(exports)
+        side_layout.addWidget(self.palette_panel, 1)
+        side.setMinimumWidth(300)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.images)
+        left.addWidget(self.tabs)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(side)
+        main.setStretchFactor(0, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(main)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(lambda: self.start_run())
+
+    def _build_status(self) -> None:
+        self.preparing_label = QLabel("Preparing the compute kernels…")
+        self.preparing_label.setToolTip("Numba compiles them on the very first start (about a "
+                                        "minute) and loads them from its cache afterwards")
+        self.stats_label = QLabel("")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setMaximumWidth(180)
+        self.progress_bar.hide()
+
+    def _start_worker(self) -> None:
+        self.worker = QuantizeWorker()
+        self._load.connect(self.worker.load)
+        self._export.connect(self.worker.export)
+        self.worker.ready.connect(self._on_ready)
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.loadFailed.connect(self._on_load_failed)
+        self.worker.sample.connect(self._on_sample)
+        self.worker.frame.connect(self._on_frame)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.exported.connect(self._on_exported)
+        self.worker.exportFailed.connect(self._on_export_failed)
+        self.worker.start(self, "PaletteLab image worker")
+
+    def close_worker(self) -> None:
+        """Stop the debounce and the worker thread (the host's shutdown policy); safe twice."""
+        self._debounce.stop()
+        shutdown(self.worker)
+
+    # --- settings -------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        self.colors_spin.setValue(int(s.value("run/colors", 16)))
+        index = self.space_combo.findData(s.value("run/space", "oklab"))
+        self.space_combo.setCurrentIndex(max(index, 0))
+        self._debounce.stop()  # restoring is not a user change
+
+    def save_settings(self) -> None:
+        """Keep the number of colours and the colour space for the next start."""
+        self._settings.setValue("run/colors", self.colors_spin.value())
+        self._settings.setValue("run/space", self.space_combo.currentData())
+
+    # --- opening --------------------------------------------------------------------------------
+
+    def open_path(self, path: str) -> None:
+        """Read an image in the worker; what is shown stays until it is read."""
+        self._load.emit(str(path))
+
+    def _on_loaded(self, loaded: Loaded) -> None:
+        self._image_path = loaded.path
+        self._result = None
+        self.images.set_original(loaded.pixels)
+        self.scatter2d.clear()
+        self.scatter3d.clear()
+        message = f"Opened {Path(loaded.path).name} in {loaded.seconds:.2f} s"
+        if loaded.notes:
+            message += " - " + "; ".join(loaded.notes)
+        self.message.emit(message, 8000)
+        for button in (self.export_image_button, self.export_palette_button):
+            button.setEnabled(False)
+        self.imageLoaded.emit(loaded)
+        self.start_run()
+
+    # --- running --------------------------------------------------------------------------------
+
+    def settings(self) -> Settings:
+        """The run settings the controls show now."""
+        return Settings(
+            n_colors=self.colors_spin.value(),
+            space=self.space_combo.currentData(),
+            dither=self.dither_combo.currentData(),
+            dither_strength=self.strength_spin.value(),
+            random_state=self.seed_spin.value(),
+            n_init=self.starts_spin.value(),
+            locked=tuple(self.palette_panel.locked_colors()),
+        )
+
+    def _schedule_run(self) -> None:
+        if self._image_path is not None:
+            self._debounce.start()
+
+    def _space_changed(self) -> None:
+        space = self.space_combo.currentData()
+        self.scatter2d.set_space(space)
+        self.scatter3d.set_space(space)
+        self._schedule_run()
+
+    def _dither_changed(self) -> None:
+        self.strength_spin.setEnabled(self.dither_combo.currentData() == "fs")
+        self._schedule_run()
+
+    def start_run(self, palette: np.ndarray | None = None) -> None:
+        """Start a run with the current settings (or remap to ``palette``); newest wins."""
+        if self._image_path is None:
+            return
+        self._debounce.stop()
+        self._job += 1
+        self._running = True
+        self.cancel_button.setEnabled(True)
+        self.progress_bar.setValue(0)
+        self.progress_bar.show()
+        if palette is None:
+            self.chart.clear()
+        self.worker.submit(Request(self._job, self.settings(), palette))
+
+    def cancel_run(self) -> None:
+        """Stop the running job (Esc); the last finished result stays on screen."""
+        if self._running:
+            self.worker.cancel()
+
+    def _on_ready(self, seconds: float) -> None:
+        # Numba, Qt and pyqtgraph leave hundreds of thousands of long-lived objects; a full
+        # garbage collection walking them all held the GIL for 100-200 ms (a frozen window) when
+        # the worker happened to trigger it.  Freezing them out of the collector removes that.
+        gc.collect()
+        gc.freeze()
+        self.preparing_label.setText(f"Kernels ready ({seconds:.1f} s)")
+        QTimer.singleShot(4000, self.preparing_label.hide)
+
+    def _on_sample(self, sample: Sample) -> None:
+        self.scatter2d.set_space(sample.space)
+        self.scatter3d.set_space(sample.space)
+        self.scatter2d.set_pixels(sample.rgb, sample.coords, sample.total)
+        self.scatter3d.set_pixels(sample.rgb, sample.coords, sample.total)
+
+    def _on_frame(self, frame: Frame) -> None:
+        try:
+            if frame.job != self._job:
+                return
+            if frame.preview is not None:
+                self.images.set_recoloured(frame.preview)
+            self.palette_panel.set_palette(frame.palette, None)
+            self.scatter2d.set_centers(frame.palette, frame.centers)
+            self.scatter3d.set_centers(frame.palette, frame.centers)
+            if frame.inertia is not None:
+                self.chart.add_point(frame.step, frame.inertia)
+            self.progress_bar.setValue(int(1000 * frame.fraction))
+            self.stats_label.setText(f"k={frame.palette.shape[0]}  {frame.stage} "
+                                     f"(iteration {frame.iteration})")
+        finally:
+            self.worker.frame_shown()
+
+    def _on_finished(self, result: Result) -> None:
+        if result.job != self._job:
+            return
+        self._running = False
+        self._result = result
+        q = result.quantized
+        self.images.set_recoloured(result.image)
+        self.palette_panel.set_palette(q.palette, q.counts)
+        self.scatter2d.set_centers(q.palette, result.centers)
+        self.scatter3d.set_centers(q.palette, result.centers)
+        if result.inertia:
+            self.chart.set_points(np.arange(1, len(result.inertia) + 1), result.inertia)
+        self.cancel_button.setEnabled(False)
+        self.progress_bar.hide()
+        for button in (self.export_image_button, self.export_palette_button):
+            button.setEnabled(True)
+        estimate = " (sampled)" if result.sampled else ""
+        self.stats_label.setText(
+            f"k={q.palette.shape[0]}  {int(np.isfinite(result.inertia).sum())} iterations  "
+            f"{result.seconds:.2f} s  "
+            f"PSNR {result.psnr:.2f} dB  OKLab error {result.oklab_error:.4f}{estimate}")
+        self.runFinished.emit(result)
+
+    def _on_failed(self, job: int, message: str) -> None:
+        if job == self._job:
+            self._running = False
+            self.progress_bar.hide()
+            self.cancel_button.setEnabled(False)
+            self.error.emit("Quantization failed", message)
+
+    def _on_cancelled(self, job: int) -> None:
+        if job != self._job:
+            return  # superseded by a newer run, which is on its way
+        self._running = False
+        self.progress_bar.hide()
+        self.cancel_button.setEnabled(False)
+        self.message.emit("Cancelled", 3000)
+        if self._result is not None:  # back to the last finished result
+            self.images.set_recoloured(self._result.image)
+            self.palette_panel.set_palette(self._result.quantized.palette,
+                                           self._result.quantized.counts)
+
+    def _edit_color(self, index: int, rgb) -> None:
+        """The user picked a new colour for a palette entry: remap the image to it at once."""
+        if self._result is None:
+            return
+        palette = self._result.quantized.palette.copy()
+        old = tuple(int(v) for v in palette[index])
+        palette[index] = rgb
+        self.palette_panel.replace_locked(old, tuple(int(v) for v in rgb))
+        self.start_run(palette)
+
+    # --- exporting ------------------------------------------------------------------------------
+
+    def _ask_save_path(self, title: str, filters: str, suggestion: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, title, suggestion, filters)
+        return path
+
+    def _suggestion(self, suffix: str) -> str:
+        stem = Path(self._image_path or "image").stem
+        k = self._result.quantized.palette.shape[0] if self._result else 0
+        return str(Path(last_folder(self._settings)) / f"{stem}-{k}{suffix}")
+
+    def export_image(self) -> None:
+        """Write the recoloured image (indexed PNG by default) in the worker (Ctrl+S)."""
+        if self._result is None:
+            return
+        path = self._ask_save_path("Export recoloured image", EXPORT_IMAGE_FILTER,
+                                   self._suggestion(".png"))
+        if path:
+            self._export.emit(path, "image", self._result.quantized)
+
+    def export_palette(self) -> None:
+        """Write the palette in the format of the chosen extension (Ctrl+E)."""
+        if self._result is None:
+            return
+        path = self._ask_save_path("Export palette", EXPORT_PALETTE_FILTER,
+                                   self._suggestion(".gpl"))
+        if path:
+            q = self._result.quantized
+            self._export.emit(path, "palette", (q.palette, q.counts))
+
+    def _on_load_failed(self, message: str) -> None:
+        self.error.emit("Cannot open", message)
+
+    def _on_export_failed(self, message: str) -> None:
+        self.error.emit("Cannot export", message)
+
+    def _on_exported(self, path: str, notes) -> None:
+        self._settings.setValue("files/last_folder", str(Path(path).parent))
+        message = f"Saved {path}"
+        if notes:
+            message += " - " + "; ".join(notes)
+        self.message.emit(message, 8000)
