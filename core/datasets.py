@@ -20,7 +20,7 @@ Decisions:
   the point of that set.
 * **Labels** are the generating group (blob index; outer/upper shape 0 and inner/lower 1 for
   circles and moons), named by their code as text ("0", "1", ...); "uniform" has none.
-  Coordinates are named ``x0``, ``x1``, never ``y``, which a point file would read as labels.
+  Coordinates are named ``x0``, ``x1``, as a headerless point file's columns are.
 * **Sizes.**  ``n_samples`` (default per set) is split as evenly as possible between the groups,
   the first groups taking one more.  For iris and digits it takes a random subset of that size
   (by ``random_state``, kept in file order); None gives the whole set.
@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from palettelab.core.checks import check_int
 from palettelab.core.errors import InputError
 from palettelab.core.formats.points import DEFAULT_MAX_POINTS, PointSet, make_point_set
 from palettelab.core.resources import resource_path
@@ -72,12 +73,9 @@ def make_dataset(name: str, *, n_samples: int | None = None,
     """
     if name not in DATASETS:
         raise InputError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}")
-    if isinstance(random_state, bool) or not isinstance(random_state, int) or random_state < 0:
-        raise InputError(f"random_state must be a non-negative integer, got {random_state!r}")
-    if n_samples is not None and (isinstance(n_samples, bool) or not isinstance(n_samples, int)
-                                  or not 1 <= n_samples <= DEFAULT_MAX_POINTS):
-        raise InputError(f"n_samples must be an integer from 1 to {DEFAULT_MAX_POINTS:,}, "
-                         f"got {n_samples!r}")
+    random_state = check_int(random_state, "random_state", low=0)
+    if n_samples is not None:
+        n_samples = check_int(n_samples, "n_samples", low=1, high=DEFAULT_MAX_POINTS)
     rng = np.random.default_rng(random_state)
     if name in ("iris", "digits"):
         return _bundled(name, n_samples, rng)

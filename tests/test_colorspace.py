@@ -1,9 +1,19 @@
 """Colour conversions against published reference values, and round trips."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from palettelab.core.color.spaces import SPACES, from_srgb, to_srgb8, to_srgb_float
+from palettelab.core.color.spaces import (
+    SPACES,
+    from_srgb,
+    srgb8_to_oklab,
+    to_srgb8,
+    to_srgb_float,
+)
 from palettelab.core.errors import InputError
 
 PRIMARIES = np.array([[255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [0, 0, 0]],
@@ -80,3 +90,21 @@ def test_bad_input():
         from_srgb(PRIMARIES, "hsv")
     with pytest.raises(InputError, match=r"\(n, 3\)"):
         from_srgb(np.zeros((4, 4)), "oklab")
+
+
+def test_one_colour_oklab_for_kernels_matches_from_srgb():
+    colours = np.random.default_rng(1).integers(0, 256, (200, 3), dtype=np.uint8)
+    got = np.array([srgb8_to_oklab(*c) for c in colours])
+    np.testing.assert_allclose(got, from_srgb(colours, "oklab"), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(srgb8_to_oklab(255, 0, 0), OKLAB[1], atol=1e-6)
+
+
+def test_colour_conversion_alone_uses_the_workqueue_layer():
+    """The threading layer is set by every kernel module, not only by the k-means kernels
+    (OpenMP, numba's first choice where libgomp exists, costs ~8 ms per parallel launch)."""
+    code = ("import numba, numpy as np; from palettelab.core.color.spaces import from_srgb; "
+            "from_srgb(np.zeros((4, 3), np.uint8), 'lab'); print(numba.threading_layer())")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout
+    assert out.strip() == "workqueue"

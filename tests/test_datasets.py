@@ -140,7 +140,7 @@ def test_subset_of_a_bundled_set():
 
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"name": "spirals"}, "unknown data set 'spirals'; expected one of blobs, moons"),
-    ({"name": "blobs", "n_samples": 0}, "n_samples must be an integer from 1 to"),
+    ({"name": "blobs", "n_samples": 0}, "n_samples must be an integer between 1 and"),
     ({"name": "blobs", "n_samples": True}, "n_samples must be an integer"),
     ({"name": "blobs", "n_samples": 2.0}, "n_samples must be an integer"),
     ({"name": "digits", "n_samples": 1798},
@@ -152,6 +152,14 @@ def test_bad_arguments(kwargs, match):
     name = kwargs.pop("name")
     with pytest.raises(InputError, match=match):
         make_dataset(name, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["blobs", "iris"])
+def test_numpy_integers_are_accepted(name):
+    """Sizes and seeds often come out of numpy (``arr.size``, ``rng.integers``)."""
+    got = make_dataset(name, n_samples=np.int64(40), random_state=np.uint32(3))
+    want = make_dataset(name, n_samples=40, random_state=3)
+    np.testing.assert_array_equal(got.X, want.X)
 
 
 def test_damaged_bundled_data_is_reported(tmp_path, monkeypatch):

@@ -3,6 +3,9 @@ lossless, atomic."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -337,3 +340,43 @@ def test_save_replaces_an_existing_file(tmp_path):
     save_image(out, q)
     np.testing.assert_array_equal(np.asarray(_read(out)), q.indices)
     assert _only(out) == ["out.png"]
+
+
+# --- what save_image takes ----------------------------------------------------------------------
+
+
+class _Indexed:
+    """A palette image made without the quantizer."""
+
+    def __init__(self, palette, indices, alpha=None):
+        self.palette, self.indices, self.alpha = palette, indices, alpha
+
+
+def test_saves_any_indexed_image(tmp_path):
+    indices = np.random.default_rng(0).integers(0, 3, (H, W)).astype(np.uint8)
+    out = tmp_path / "plain.png"
+    assert save_image(out, _Indexed(PALETTE[:3], indices)) == []
+    image = _read(out)
+    assert image.mode == "P"
+    np.testing.assert_array_equal(np.asarray(image.convert("RGB")), PALETTE[:3][indices])
+
+
+@pytest.mark.parametrize("palette, indices, alpha, match", [
+    (PALETTE.astype(np.float64), np.zeros((4, 4), np.uint8), None, r"\(k, 3\) uint8"),
+    (np.zeros((257, 3), np.uint8), np.zeros((4, 4), np.uint8), None, "1 to 256 colours"),
+    (PALETTE, np.zeros((4, 4, 1), np.uint8), None, r"\(H, W\) uint8"),
+    (PALETTE, np.full((4, 4), 8, np.uint8), None, "index 8 is past the end of the palette of 8"),
+    (PALETTE, np.zeros((4, 4), np.uint8), np.zeros((4, 5), np.uint8), "alpha must be"),
+])
+def test_bad_indexed_image_is_refused_before_writing(tmp_path, palette, indices, alpha, match):
+    with pytest.raises(InputError, match=match):
+        save_image(tmp_path / "bad.png", _Indexed(palette, indices, alpha))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_image_writing_does_not_load_the_quantizer():
+    code = ("import sys, palettelab.core.formats.image_write; "
+            "print('palettelab.core.quantization.pipeline' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"

@@ -1,10 +1,12 @@
-"""The weighted colour histogram against a plain numpy computation."""
+"""The weighted colour histogram (distinct colours, then bins with exact means) against a plain
+numpy computation."""
 
 import numpy as np
 import pytest
 
+from palettelab.core.color.codes import color_codes
 from palettelab.core.errors import InputError
-from palettelab.core.quantization.histogram import color_histogram
+from palettelab.core.quantization.histogram import bin_rows, distinct_colors, group_means
 
 
 def reference(pix: np.ndarray, bits: int):
@@ -17,47 +19,48 @@ def reference(pix: np.ndarray, bits: int):
     return counts, sums / counts[:, None]
 
 
+def bins(pix: np.ndarray, bits: int):
+    """What the quantizer does: the distinct colours, then their bins' pixel counts and exact
+    mean colours (bins in key order)."""
+    distinct = distinct_colors(pix)
+    rows, keys = bin_rows(distinct.colors, bits)
+    means, counts = group_means(rows, distinct.colors, distinct.counts, keys.size)
+    return counts, means
+
+
 @pytest.mark.parametrize("bits", [3, 5, 6])
 def test_bins_match_numpy(bits):
     pix = np.random.default_rng(bits).integers(0, 256, size=(100_000, 3), dtype=np.uint8)
-    h = color_histogram(pix, bits)
-    counts, means = reference(pix, bits)
-    np.testing.assert_array_equal(h.counts, counts)
-    np.testing.assert_allclose(h.colors, means, rtol=1e-12)
-    assert h.n_pixels == pix.shape[0]
-    assert not h.exact
+    counts, means = bins(pix, bits)
+    want_counts, want_means = reference(pix, bits)
+    np.testing.assert_array_equal(counts, want_counts)
+    np.testing.assert_allclose(means, want_means, rtol=1e-12)
 
 
-def test_few_colours_are_exact():
+def test_distinct_colours_match_numpy():
     rng = np.random.default_rng(0)
     palette = rng.integers(0, 256, size=(12, 3), dtype=np.uint8)
     pix = palette[rng.integers(0, 12, size=50_000)]
-    h = color_histogram(pix)
-    assert h.exact
-    got = dict(zip(map(tuple, h.colors.astype(int).tolist()), h.counts.tolist(), strict=True))
-    uniq, counts = np.unique(pix, axis=0, return_counts=True)
-    assert got == dict(zip(map(tuple, uniq.tolist()), counts.tolist(), strict=True))
+    distinct = distinct_colors(pix)
+    uniq, counts = np.unique(pix, axis=0, return_counts=True)  # rows in colour-code order
+    np.testing.assert_array_equal(distinct.colors, uniq)
+    np.testing.assert_array_equal(distinct.counts, counts)
+    np.testing.assert_array_equal(distinct.table[color_codes(uniq)], np.arange(len(uniq)))
 
 
-def test_two_colours_in_one_bin_are_not_exact():
+def test_two_colours_in_one_bin_average_exactly():
     pix = np.array([[10, 10, 10], [11, 10, 10]] * 10, dtype=np.uint8)
-    h = color_histogram(pix)
-    assert not h.exact
-    np.testing.assert_allclose(h.colors, [[10.5, 10, 10]])
-
-
-def test_same_bin_in_different_groups_is_not_exact():
-    # the first colour of a bin differs between row groups: still detected as mixed
-    pix = np.array([[10, 10, 10]] * 8 + [[11, 10, 10]] * 8, dtype=np.uint8)
-    assert not color_histogram(pix).exact
+    counts, means = bins(pix, 6)
+    np.testing.assert_array_equal(counts, [20])
+    np.testing.assert_allclose(means, [[10.5, 10, 10]])
 
 
 def test_same_result_for_any_thread_count(run_with_threads):
     code = ("import hashlib, numpy as np; "
-            "from palettelab.core.quantization.histogram import color_histogram; "
+            "from palettelab.core.quantization.histogram import distinct_colors; "
             "p = np.random.default_rng(5).integers(0, 256, (200_000, 3), dtype=np.uint8); "
-            "h = color_histogram(p); "
-            "print(hashlib.sha256(h.colors.tobytes() + h.counts.tobytes()).hexdigest())")
+            "d = distinct_colors(p); "
+            "print(hashlib.sha256(d.colors.tobytes() + d.counts.tobytes()).hexdigest())")
     outs = {run_with_threads(code, threads).strip() for threads in (1, 2)}
     assert len(outs) == 1
 
@@ -69,9 +72,9 @@ def test_same_result_for_any_thread_count(run_with_threads):
 ])
 def test_bad_input(bad, match):
     with pytest.raises(InputError, match=match):
-        color_histogram(bad)
+        distinct_colors(bad)
 
 
 def test_bad_bits():
     with pytest.raises(InputError, match="bits"):
-        color_histogram(np.zeros((5, 3), np.uint8), bits=9)
+        bin_rows(np.zeros((5, 3), np.uint8), bits=9)

@@ -938,9 +938,16 @@ def test_bad_assign_and_update():
     _raises(lambda: update(_X, labels, 0), "n_clusters")
 
 
-def test_numpy_integer_n_clusters_accepted():
-    km = KMeans(np.int64(3), random_state=0).fit(_X)
+def test_numpy_integer_parameters_accepted():
+    km = KMeans(np.int64(3), n_init=np.int32(2), max_iter=np.int64(50), random_state=0).fit(_X)
     assert km.cluster_centers_.shape == (3, 3)
+    mb = MiniBatchKMeans(np.int64(3), batch_size=np.int64(64), max_no_improvement=np.uint8(3),
+                         random_state=0).fit(_X)
+    assert mb.cluster_centers_.shape == (3, 3)
+
+
+def test_numpy_bool_is_not_an_integer():
+    _raises(lambda: KMeans(np.True_).fit(_X), "n_clusters must be a positive integer")
 
 
 # ---------------------------------------------------------------------------------------------

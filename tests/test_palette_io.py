@@ -3,19 +3,16 @@ errors that name the file."""
 
 import json
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from palettelab.core.color.codes import color_codes, hex_color, parse_color, parse_hex
 from palettelab.core.errors import InputError
-from palettelab.core.formats.palettes import (
-    PALETTE_EXTENSIONS,
-    hex_color,
-    parse_hex,
-    read_palette,
-    write_palette,
-)
+from palettelab.core.formats.palettes import PALETTE_EXTENSIONS, read_palette, write_palette
 
 # 20 colours: more than one PNG row and GPL's 16 columns; channel extremes included
 COLORS = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 51], [1, 2, 3], [128, 127, 129]]
@@ -88,12 +85,38 @@ def test_uppercase_extension(tmp_path):
     np.testing.assert_array_equal(read_palette(path).colors, COLORS[:2])
 
 
-# --- hex helpers --------------------------------------------------------------------------------
+# --- colour codes and hex (palettelab.core.color.codes) -----------------------------------------
 
 
 def test_hex_color():
     assert hex_color([26, 43, 60]) == "#1a2b3c"
     assert hex_color(np.array([255, 0, 10], dtype=np.uint8)) == "#ff000a"
+    assert hex_color((np.int64(1), np.uint8(2), 3)) == "#010203"
+
+
+def test_color_codes():
+    assert int(color_codes(np.array([1, 2, 3], dtype=np.uint8))) == 0x010203
+    np.testing.assert_array_equal(color_codes(COLORS[:3]), [0, 0xFFFFFF, 0xFF0033])
+    assert color_codes(np.zeros((2, 4, 3), np.uint8)).shape == (2, 4)
+
+
+def test_parse_color():
+    assert parse_color("#1a2b3c") == parse_color([26, 43, 60]) == (26, 43, 60)
+    assert parse_color(np.array([26, 43, 60], dtype=np.uint8)) == (26, 43, 60)
+
+
+@pytest.mark.parametrize("bad", [[0.5, 0, 0], [1, 2], [0, 0, 256], None, "#12345"])
+def test_parse_color_rejects(bad):
+    with pytest.raises(InputError, match=r"not a (hex )?colour"):
+        parse_color(bad)
+
+
+def test_colour_codes_load_no_numba():
+    """The GUI uses them at start-up, before any compute is needed."""
+    code = "import sys, palettelab.core.color.codes; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
 
 
 @pytest.mark.parametrize("bad", [[1, 2], [1, 2, 256], [-1, 0, 0], [0.5, 0, 0], "abc"])

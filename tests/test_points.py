@@ -99,8 +99,8 @@ def test_empty_header_cells_get_numbered_names(tmp_path):
 # labels
 
 
-@pytest.mark.parametrize("header", ["label", "class", "target", "y", "Label", "CLASS",
-                                    " Target "])
+@pytest.mark.parametrize("header", ["label", "labels", "class", "target", "Label", "CLASS",
+                                    " Target ", "LABELS"])
 def test_label_column_by_each_name_and_any_case(tmp_path, header):
     points = load(tmp_path, "p.csv", f"a,{header},b\n1,0,2\n3,1,4\n5,0,6\n")
     assert points.columns == ("a", "b")
@@ -112,9 +112,34 @@ def test_label_column_by_each_name_and_any_case(tmp_path, header):
 
 
 def test_first_label_name_in_precedence_wins(tmp_path):
-    points = load(tmp_path, "p.csv", "x,y,label\n1,2,a\n3,4,b\n")
-    assert points.columns == ("x", "y")
+    points = load(tmp_path, "p.csv", "x,class,label\n1,2,a\n3,4,b\n")
+    assert points.columns == ("x", "class")
+    np.testing.assert_array_equal(points.X, [[1, 2], [3, 4]])
     assert points.label_names == ("a", "b")
+
+
+@pytest.mark.parametrize(("header", "columns"), [
+    ("x,y", ("x", "y")), ("x,y,z", ("x", "y", "z")), ("X,Y", ("X", "Y")), ("y,x", ("y", "x")),
+])
+def test_y_is_a_coordinate(tmp_path, header, columns):
+    rows = "".join(",".join(str(10 * i + j) for j in range(len(columns))) + "\n"
+                   for i in range(3))
+    points = load(tmp_path, "p.csv", f"{header}\n{rows}")
+    assert points.columns == columns and points.X.shape == (3, len(columns))
+    np.testing.assert_array_equal(points.X[:, 1], [1, 11, 21])
+    assert points.labels is None and points.label_names == ()
+
+
+def test_x_y_with_a_label_column(tmp_path):
+    points = load(tmp_path, "p.csv", "X,Y,Label\n1,2,a\n3,4,b\n5,6,a\n")
+    assert points.columns == ("X", "Y") and points.file_columns == ("X", "Y", "Label")
+    np.testing.assert_array_equal(points.labels, [0, 1, 0])
+    assert points.label_names == ("a", "b")
+
+
+def test_a_typo_in_y_is_an_error_not_a_class(tmp_path):
+    assert (error(tmp_path, "p.csv", "x,y\n1,2\n3,4o\n5,6\n")
+            == "p.csv: row 3, column 'y': '4o' is not a number")
 
 
 def test_label_strings_become_sorted_codes(tmp_path):
@@ -153,6 +178,67 @@ def test_only_a_label_column_is_refused(tmp_path):
 def test_headerless_file_has_no_label_column(tmp_path):
     points = load(tmp_path, "p.csv", "1,0\n2,1\n")
     assert points.labels is None and points.X.shape == (2, 2)
+
+
+# choosing the label column
+
+
+def test_label_column_none_reads_every_column_as_data(tmp_path):
+    points = load(tmp_path, "p.csv", "x,y,label\n1,2,0\n3,4,1\n", label_column=None)
+    assert points.columns == ("x", "y", "label") and points.labels is None
+    np.testing.assert_array_equal(points.X, [[1, 2, 0], [3, 4, 1]])
+    assert (error(tmp_path, "q.csv", "x,label\n1,a\n", label_column=None)
+            == "q.csv: row 2, column 'label': 'a' is not a number")
+
+
+@pytest.mark.parametrize("label_column", ["x", 0])
+def test_label_column_by_name_or_index(tmp_path, label_column):
+    points = load(tmp_path, "p.csv", " x ,y,label\n7,2,0\n8,4,1\n7,6,1\n",
+                  label_column=label_column)
+    assert points.columns == ("y", "label")
+    np.testing.assert_array_equal(points.X, [[2, 0], [4, 1], [6, 1]])
+    np.testing.assert_array_equal(points.labels, [0, 1, 0])
+    assert points.label_names == ("7", "8")
+    assert points.file_columns == ("x", "y", "label")
+
+
+def test_label_column_of_a_headerless_file(tmp_path):
+    content = "5.1,3.5,setosa\n4.9,3.0,setosa\n6.3,2.9,virginica\n"
+    for label_column in (2, np.int64(2), "x2"):  # numpy integers are indices too
+        points = load(tmp_path, "p.csv", content, label_column=label_column)
+        assert points.columns == ("x0", "x1")
+        np.testing.assert_array_equal(points.labels, [0, 0, 1])
+    # the chosen column's text plays no part in finding the header: row 1 is data
+    points = load(tmp_path, "q.csv", "1,2,cat\n3,4,1\n", label_column=2)
+    assert points.X.shape == (2, 2) and points.label_names == ("1", "cat")
+
+
+def test_a_chosen_name_makes_the_first_row_a_header(tmp_path):
+    points = load(tmp_path, "p.csv", "species,a\nx,1\ny,2\n", label_column="species")
+    assert points.columns == ("a",) and points.label_names == ("x", "y")
+
+
+@pytest.mark.parametrize(("label_column", "problem"), [
+    (3, "label_column 3 is out of range: the file has 3 columns (0 to 2)"),
+    (-1, "label_column -1 is not a column index (columns count from 0)"),
+    ("Label", "no column named 'Label' for the labels; the columns are a, b, label"),
+    (1.0, "label_column must be 'auto', None, a column name or a column index, got 1.0"),
+    (True, "label_column must be 'auto', None, a column name or a column index, got True"),
+])
+def test_bad_label_column(tmp_path, label_column, problem):
+    assert (error(tmp_path, "p.csv", "a,b,label\n1,2,3\n", label_column=label_column)
+            == f"p.csv: {problem}")
+
+
+def test_missing_label_column_lists_at_most_ten_names(tmp_path):
+    header = ",".join(f"c{j}" for j in range(12))
+    message = error(tmp_path, "p.csv", f"{header}\n{','.join('0' * 12)}\n", label_column="z")
+    assert message.endswith("the columns are c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, …")
+
+
+def test_label_column_cannot_be_the_only_column(tmp_path):
+    assert (error(tmp_path, "p.csv", "a\n1\n", label_column="a")
+            == "p.csv: the only column is the label column 'a', there are no coordinates")
 
 
 # delimiters and text details
@@ -326,6 +412,13 @@ def test_too_many_points(tmp_path, content):
     assert (error(tmp_path, "p.csv", content, max_points=3)
             == "p.csv: more than the limit of 3 points")
     assert len(load(tmp_path, "q.csv", content, max_points=4)) == 4
+
+
+def test_max_points_may_be_a_numpy_integer(tmp_path):
+    content = "a,b\n1,2\n3,4\n5,6\n"
+    assert len(load(tmp_path, "p.csv", content, max_points=np.int64(3))) == 3
+    assert (error(tmp_path, "q.csv", content, max_points=np.int32(2))
+            == "q.csv: more than the limit of 2 points")
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True])
@@ -522,7 +615,58 @@ def test_npz_not_a_zip_and_empty(tmp_path):
     assert npy_error(path) == "empty.npz: the .npz file holds no arrays"
 
 
-# the fast path and the careful parser
+def test_array_label_column(tmp_path):
+    array = np.array([[1.0, 5.0, 0.5], [2.0, 6.0, 0.25], [3.0, 5.0, 0.5]])
+    for label_column in (1, "x1"):
+        points = load_points(save_npy(tmp_path, "p.npy", array), label_column=label_column)
+        assert points.columns == ("x0", "x2") and points.file_columns == ("x0", "x1", "x2")
+        np.testing.assert_array_equal(points.X, array[:, [0, 2]])
+        assert points.X.flags.c_contiguous
+        np.testing.assert_array_equal(points.labels, [0, 1, 0])
+        assert points.label_names == ("5", "6")
+    with pytest.raises(InputError, match="out of range: the file has 3 columns"):
+        load_points(save_npy(tmp_path, "p.npy", array), label_column=3)
+    with pytest.raises(InputError, match="the only column is the label column 'x0'"):
+        load_points(save_npy(tmp_path, "one.npy", np.zeros(3)), label_column=0)
+
+
+def test_npz_label_column_replaces_the_y_array(tmp_path):
+    X = np.array([[1.0, 0.0], [2.0, 1.0], [3.0, 1.0]])
+    bad_y = np.array([0.0, np.nan, 1.0])  # refused when read, so it must not be read at all
+    path = save_npz(tmp_path, "p.npz", X=X, y=bad_y)
+    assert load_points(path, label_column=None).labels is None
+    points = load_points(path, label_column=1)
+    assert points.columns == ("x0",)
+    np.testing.assert_array_equal(points.labels, [0, 1, 1])
+    with pytest.raises(InputError, match="row 2: nan is not a label"):
+        load_points(path)
+
+
+# a bad cell in a data column reads the same whichever way the file is parsed
+
+
+def gz(content: str) -> bytes:
+    import gzip
+
+    return gzip.compress(content.encode())
+
+
+#: a header, 40 good rows, the bad cell in row 42 and a good row after it
+BAD_CELL_FILE = ("x,y,label\n" + "".join(f"{i},{i + 1},{i % 2}\n" for i in range(40))
+                 + "7,8x,1\n9,10,0\n")
+
+
+@pytest.mark.parametrize(("name", "content", "piece"), [
+    ("fast.csv", BAD_CELL_FILE, 1 << 20),  # numpy's parser fails, the careful one reports
+    ("pieces.csv", BAD_CELL_FILE, 64),
+    ("careful.csv", BAD_CELL_FILE.replace(",1\n", ",b\n"), 1 << 20),  # text labels
+    ("packed.csv.gz", gz(BAD_CELL_FILE), 64),
+    ("spaces.txt", BAD_CELL_FILE.replace(",", " "), 1 << 20),
+])
+def test_bad_data_cell_on_every_path(tmp_path, monkeypatch, name, content, piece):
+    monkeypatch.setattr(palettelab.core.formats.points, "_PARSE_PIECE", piece)
+    assert error(tmp_path, name, content) == f"{name}: row 42, column 'y': '8x' is not a number"
+
 
 
 VALID_FILES = [

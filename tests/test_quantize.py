@@ -1,6 +1,8 @@
 """quantize() and remap(): palette size, locked colours, alpha, dithering, determinism, and the
 clustering checked against independent references (numpy brute force and scikit-learn)."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from palettelab.core.clustering.kmeans import assign
 from palettelab.core.color.spaces import from_srgb
 from palettelab.core.errors import InputError
 from palettelab.core.quantization.pipeline import Progress, quantize, remap
-from palettelab.core.quantization.quality import psnr
+from palettelab.core.quantization.quality import mean_oklab_error, psnr
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,6 +158,12 @@ def test_all_colours_locked(photo):
 def test_locked_colours_as_comma_string(photo):
     q = quantize(photo, 4, locked="#123456, #abcdef")
     assert {(0x12, 0x34, 0x56), (0xAB, 0xCD, 0xEF)} <= {tuple(c) for c in q.palette.tolist()}
+
+
+def test_numpy_integers_and_rows_are_accepted(photo):
+    locked = np.array([[0x12, 0x34, 0x56]], dtype=np.uint8)
+    q = quantize(photo, np.int64(4), locked=locked, n_init=np.int32(1))
+    assert q.palette.shape == (4, 3) and (0x12, 0x34, 0x56) in map(tuple, q.palette.tolist())
 
 
 # --- alpha -------------------------------------------------------------------------------------
@@ -358,3 +366,22 @@ def test_remapper_equals_remap(photo):
     for k in (3, 16):
         pal = quantize(photo, k).palette
         np.testing.assert_array_equal(previewer.image(pal), remap(rgba, pal).image())
+
+
+# --- quality and imports -----------------------------------------------------------------------
+
+
+def test_mean_oklab_error_is_the_mean_oklab_distance(photo):
+    other = np.ascontiguousarray(photo[::-1])
+    want = np.linalg.norm(from_srgb(photo.reshape(-1, 3), "oklab")
+                          - from_srgb(other.reshape(-1, 3), "oklab"), axis=1).mean()
+    assert mean_oklab_error(photo, other) == pytest.approx(want, rel=1e-12)
+    assert mean_oklab_error(photo, photo) == 0.0
+
+
+def test_the_pipeline_does_not_load_palette_files():
+    code = ("import sys, palettelab.core.quantization.pipeline; "
+            "print('palettelab.core.formats.palettes' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"

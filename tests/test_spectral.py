@@ -296,14 +296,14 @@ X5 = np.arange(10.0).reshape(5, 2)
 
 
 @pytest.mark.parametrize(("kwargs", "X", "match"), [
-    ({"n_clusters": 0}, X5, "n_clusters must be an integer of at least 1, got 0"),
-    ({"n_clusters": 2.0}, X5, "n_clusters must be an integer"),
-    ({"n_clusters": True}, X5, "n_clusters must be an integer"),
+    ({"n_clusters": 0}, X5, "n_clusters must be a positive integer, got 0"),
+    ({"n_clusters": 2.0}, X5, "n_clusters must be a positive integer, got 2.0"),
+    ({"n_clusters": True}, X5, "n_clusters must be a positive integer, got True"),
     ({"n_clusters": 6}, X5, "n_clusters=6 is more than the number of points"),
     ({"n_neighbors": 1}, X5, "n_neighbors must be an integer of at least 2, got 1"),
     ({"n_neighbors": "10"}, X5, "n_neighbors must be an integer"),
     ({"n_neighbors": 6}, X5, "n_neighbors=6 is more than the number of points"),
-    ({"n_init": 0}, X5, "n_init must be an integer of at least 1"),
+    ({"n_init": 0}, X5, "n_init must be a positive integer"),
     ({}, np.empty((0, 2)), "X is empty"),
     ({}, np.arange(5.0), "X must be a 2-D array"),
     ({}, [[0.0, 1.0], [np.inf, 2.0], [3.0, 4.0]], "NaN or infinity"),

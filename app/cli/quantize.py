@@ -72,14 +72,10 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_usage(args)
+    from palettelab.core.color.codes import hex_color
     from palettelab.core.formats.image_read import load_image
     from palettelab.core.formats.image_write import check_image_path, save_image
-    from palettelab.core.formats.palettes import (
-        check_palette_path,
-        hex_color,
-        read_palette,
-        write_palette,
-    )
+    from palettelab.core.formats.palettes import check_palette_path, read_palette, write_palette
     from palettelab.core.quantization.pipeline import quantize, remap
 
     started = time.perf_counter()

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from palettelab.core.buffers import BufferPool
-from palettelab.core.clustering._kmeans_kernels import _FAST
+from palettelab.core.numba_config import FASTMATH
 
 LEAF_SIZE = 16  # rows below which a node is not split further
 TASK_DEPTH = 6  # subtrees rooted at this depth are the units of parallel work (at most 64)
@@ -421,7 +421,7 @@ def build_tree(X: np.ndarray, w: np.ndarray) -> Tree:
 # one pass: labels and weighted sums per task
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _farther(C, j, b, records, node):
     """Whether centre j is farther than centre b from every point of the node's box, by a
     margin that no rounding can hide.
@@ -448,7 +448,7 @@ def _farther(C, j, b, records, node):
     return q > _MARGIN * scale
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _filter(C, records, node, cand, lvl):
     """Filter the candidates at ``cand[lvl - 1]`` (count in ``cand[lvl - 1, k]``) into
     ``cand[lvl]``: drop those that the one closest to the box centre beats on the whole box.
@@ -534,7 +534,7 @@ def _give_node(links, records, node, a, prev, pass_no, labels, sums, wsums, task
     return changed
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _leaf_rows(links, node, C, cand, lvl, Xs, ws, labels, sums, wsums, task):
     """Rows of a straddling leaf: each goes to its nearest candidate in ``cand[lvl]`` (Lloyd's
     difference-form distance, ties to the lowest index).  Returns labels changed."""
@@ -563,7 +563,7 @@ def _leaf_rows(links, node, C, cand, lvl, Xs, ws, labels, sums, wsums, task):
     return changed
 
 
-@njit(nogil=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
 def _task(task, C, pass_no, tasks, paths, links, records, Xs, ws, labels, sums, wsums):
     """Labels and sums of one task's subtree (into ``sums[task]``): the candidates are first
     filtered down the path from the root, then carried through the subtree depth-first."""
@@ -616,7 +616,7 @@ def _task(task, C, pass_no, tasks, paths, links, records, Xs, ws, labels, sums, 
     return changed
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def filter_par(C, pass_no, tasks, paths, links, records, Xs, ws, labels, sums, wsums, changed):
     """One E-step with the M-step's sums per task (``sums[task]``); returns labels changed.
 
@@ -631,7 +631,7 @@ def filter_par(C, pass_no, tasks, paths, links, records, Xs, ws, labels, sums, w
     return changed.sum()
 
 
-@njit(nogil=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
 def filter_ser(C, pass_no, tasks, paths, links, records, Xs, ws, labels, sums, wsums, changed):
     """:func:`filter_par` in the calling thread."""
     for task in range(tasks.shape[0]):

@@ -13,30 +13,18 @@ below a work
 threshold; both give identical results because the chunking is the same.
 
 Sums of coordinates and weights are accumulated in float64 whatever the input dtype; distances are
-computed in float64 from the input values (a float32 array is never up-cast as a whole).  The only
-``fastmath`` flags are re-association and contraction (on the distance and sum loops), so that
-LLVM can vectorise sums over features: a few ulps, and no assumption about NaN or infinities
-(input is validated before it gets here).
+computed in float64 from the input values (a float32 array is never up-cast as a whole).  The
+distance and sum loops take :data:`palettelab.core.numba_config.FASTMATH` (re-association and
+contraction only).
 """
 
-import os
-
-import numba
 import numpy as np
 from numba import njit, prange
 
-# Where libgomp is installed numba picks its OpenMP layer, and on this kind of machine every
-# parallel launch then costs about 8 ms (thread wake-up) against 0.1 ms with the workqueue layer:
-# that alone made an iteration on small data 40x slower.  Workqueue must not be entered from two
-# Python threads at once; only the app's worker thread runs kernels.  An explicit
-# NUMBA_THREADING_LAYER from the user still wins.
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
-
-_FAST = {"reassoc", "contract"}
+from palettelab.core.numba_config import FASTMATH
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _sqdist(X, i, C, j):
     s = 0.0
     for t in range(X.shape[1]):
@@ -45,7 +33,7 @@ def _sqdist(X, i, C, j):
     return s
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _sqdist8(X, i, C, j, dist):
     """Squared distances from row i to centres j..j+7: each x value is loaded once for eight
     accumulators, and the sweep over features vectorises."""
@@ -85,7 +73,7 @@ def _sqdist8(X, i, C, j, dist):
     dist[j + 7] = s7
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _sqdist4(X, i, C, j, dist):
     """Squared distances from row i to centres j..j+3 (see :func:`_sqdist8`)."""
     s0 = 0.0
@@ -108,7 +96,7 @@ def _sqdist4(X, i, C, j, dist):
     dist[j + 3] = s3
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _all_sqdist(X, i, C, CT, dist):
     """Squared distances from row i to every centre; ``CT`` is the (d, k) float64 transpose.
 
@@ -219,7 +207,7 @@ def _add_rows(X, w, labels, sums, wsums, start, stop):
 # one k-means iteration (E-step fused with the M-step's partial sums)
 
 
-@njit(inline="always", cache=True, fastmath=_FAST)
+@njit(inline="always", cache=True, fastmath=FASTMATH)
 def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
     """Lloyd: every distance of every row; the sums are always rebuilt from every row."""
     sums[:] = 0.0
@@ -236,7 +224,7 @@ def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
     return n_changed
 
 
-@njit(inline="always", cache=True, fastmath=_FAST)
+@njit(inline="always", cache=True, fastmath=FASTMATH)
 def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
                   sums, wsums, start, stop):
     """Hamerly: one upper bound (own centre) and one lower bound (every other centre) per row.
@@ -303,7 +291,7 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, 
     return n_changed
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _elkan_tighten(X, C, half_cc, cum_move, it, lower, i, a, u):
     """Elkan's test for one row whose upper bound ``u`` did not settle it; returns (label, u).
 
@@ -336,7 +324,7 @@ def _elkan_tighten(X, C, half_cc, cum_move, it, lower, i, a, u):
     return a, u
 
 
-@njit(inline="always", cache=True, fastmath=_FAST)
+@njit(inline="always", cache=True, fastmath=FASTMATH)
 def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
                 sums, wsums, start, stop):
     """Elkan: a lower bound per row and centre, never rewritten just because centres moved.
@@ -388,7 +376,7 @@ def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels
 # total of ``changed``.
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def lloyd_par(X, w, C, CT, labels, sums, wsums, changed, chunk):
     n = X.shape[0]
     for c in prange(sums.shape[0]):
@@ -397,7 +385,7 @@ def lloyd_par(X, w, C, CT, labels, sums, wsums, changed, chunk):
     return changed.sum()
 
 
-@njit(nogil=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
 def lloyd_ser(X, w, C, CT, labels, sums, wsums, changed, chunk):
     n = X.shape[0]
     for c in range(sums.shape[0]):
@@ -406,7 +394,7 @@ def lloyd_ser(X, w, C, CT, labels, sums, wsums, changed, chunk):
     return changed.sum()
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def hamerly_par(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
                 sums, wsums, changed, chunk):
     n = X.shape[0]
@@ -417,7 +405,7 @@ def hamerly_par(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, up
     return changed.sum()
 
 
-@njit(nogil=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
 def hamerly_ser(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
                 sums, wsums, changed, chunk):
     n = X.shape[0]
@@ -428,7 +416,7 @@ def hamerly_ser(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, up
     return changed.sum()
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def elkan_par(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
               sums, wsums, changed, chunk):
     n = X.shape[0]
@@ -528,7 +516,7 @@ def center_geometry(C, move, CT, half_cc, half_sep, cum_other, it):
 # single passes
 
 
-@njit(nogil=True, cache=True, fastmath=_FAST)
+@njit(nogil=True, cache=True, fastmath=FASTMATH)
 def _inertia_chunk(X, w, C, labels, start, stop):
     acc = 0.0
     for i in range(start, stop):
@@ -565,7 +553,7 @@ def accumulate_pass(X, w, labels, sums, wsums, chunk):
             _add_row(X, w, i, labels[i], 1.0, s, ws)
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def assign_pass(X, C, CT, labels, sq_dist, chunk):
     """Nearest centre and squared distance to it for every row (no sums)."""
     n = X.shape[0]
@@ -577,7 +565,7 @@ def assign_pass(X, C, CT, labels, sq_dist, chunk):
             labels[i], sq_dist[i] = _argmin(dist)
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def own_sq_dist(X, C, labels, out, chunk):
     """Squared distance of every row to the centre it is labelled with."""
     n = X.shape[0]
@@ -617,7 +605,7 @@ def column_sums_ser(X, shift, power, part, chunk):
 # k-means++ and mini-batch
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _potentials_chunk(X, w, cand, closest, out, start, stop):
     for t in range(cand.shape[0]):
         acc = 0.0
@@ -629,7 +617,7 @@ def _potentials_chunk(X, w, cand, closest, out, start, stop):
         out[t] = acc
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def candidate_potentials_par(X, w, cand, closest, pot_partial, chunk):
     """k-means++ trials: the weighted potential if candidate row ``cand[t]`` became a centre.
 
@@ -640,7 +628,7 @@ def candidate_potentials_par(X, w, cand, closest, pot_partial, chunk):
         _potentials_chunk(X, w, cand, closest, pot_partial[c], c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(nogil=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
 def candidate_potentials_ser(X, w, cand, closest, pot_partial, chunk):
     """Serial driver of the k-means++ trials (a parallel launch costs more on small data)."""
     n = X.shape[0]
@@ -648,7 +636,7 @@ def candidate_potentials_ser(X, w, cand, closest, pot_partial, chunk):
         _potentials_chunk(X, w, cand, closest, pot_partial[c], c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _closest_chunk(X, row, closest, start, stop):
     for i in range(start, stop):
         dist = _sqdist(X, i, X, row)
@@ -656,7 +644,7 @@ def _closest_chunk(X, row, closest, start, stop):
             closest[i] = dist
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def update_closest_par(X, row, closest, chunk):
     """closest_i <- min(closest_i, |x_i - x_row|^2) for every row i."""
     n = X.shape[0]
@@ -664,7 +652,7 @@ def update_closest_par(X, row, closest, chunk):
         _closest_chunk(X, row, closest, c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(nogil=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
 def update_closest_ser(X, row, closest, chunk):
     """Serial driver of :func:`update_closest_par`."""
     n = X.shape[0]
@@ -672,7 +660,7 @@ def update_closest_ser(X, row, closest, chunk):
         _closest_chunk(X, row, closest, c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(nogil=True, cache=True, fastmath=_FAST)
+@njit(nogil=True, cache=True, fastmath=FASTMATH)
 def minibatch_step(X, w, idx, C, CT, counts):
     """One mini-batch update (serial: a batch is small and the result must not depend on threads).
 

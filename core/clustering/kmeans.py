@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from palettelab.core.checks import check_int
 from palettelab.core.clustering import _kdtree_kernels as kd
 from palettelab.core.clustering import _kmeans_kernels as kern
 from palettelab.core.errors import InputError
@@ -152,21 +153,10 @@ def _check_weight(sample_weight, n: int) -> np.ndarray:
 
 
 def _check_n_clusters(n_clusters, n_samples: int) -> int:
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral):
-        raise InputError(f"n_clusters must be an integer, got {n_clusters!r}")
-    if n_clusters < 1:
-        raise InputError(f"n_clusters must be at least 1, got {n_clusters}")
-    if n_clusters > n_samples:
-        raise InputError(
-            f"n_clusters={n_clusters} is more than the number of points ({n_samples})"
-        )
-    return int(n_clusters)
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    k = check_int(n_clusters, "n_clusters", low=1)
+    if k > n_samples:
+        raise InputError(f"n_clusters={k} is more than the number of points ({n_samples})")
+    return k
 
 
 def _check_tol(tol) -> float:
@@ -258,6 +248,21 @@ def update(X, labels, n_clusters: int, sample_weight=None, old_centers=None) -> 
     if (wtotal == 0).any():
         _relocate_empty(X, w, lab, ref, total, wtotal)
     return _means(total, wtotal, ref, X.dtype)
+
+
+def inertia(X, centers, labels, sample_weight=None) -> float:
+    """The k-means objective of ``labels`` against ``centers``: the weighted squared distance of
+    every row to the centre it is labelled with, summed (one parallel pass, no (n, d) array)."""
+    X = check_data(X)
+    n = X.shape[0]
+    C = _check_centers(centers, None, X.shape[1], X.dtype, "centers")
+    w = _check_weight(sample_weight, n)
+    lab = np.asarray(labels)
+    if lab.shape != (n,) or lab.dtype.kind not in "iu":
+        raise InputError(f"labels must be {n} integers, got shape {lab.shape} dtype {lab.dtype}")
+    if lab.min() < 0 or lab.max() >= C.shape[0]:
+        raise InputError(f"labels must lie in 0..{C.shape[0] - 1}")
+    return _inertia(X, w, C, np.ascontiguousarray(lab, dtype=np.int32))
 
 
 def _transposed(C: np.ndarray) -> np.ndarray:
@@ -578,8 +583,8 @@ class _BaseKMeans:
         _check_init(self.init)
         if not isinstance(self.init, str):
             _check_centers(self.init, k, X.shape[1], X.dtype, "init")
-        n_init = _check_positive_int(self.n_init, "n_init")
-        max_iter = _check_positive_int(self.max_iter, "max_iter")
+        n_init = check_int(self.n_init, "n_init", low=1)
+        max_iter = check_int(self.max_iter, "max_iter", low=1)
         tol = _check_tol(self.tol)
         w = _check_weight(sample_weight, X.shape[0])
         if not isinstance(self.init, str):
@@ -679,8 +684,8 @@ class MiniBatchKMeans(_BaseKMeans):
     def _batches(self, X, sample_weight) -> Iterator[tuple]:
         """Yields (step, centres, X, w, converged) after every batch (live centres)."""
         X, w, k, n_init, max_iter, tol = self._validate(X, sample_weight)
-        batch = _check_positive_int(self.batch_size, "batch_size")
-        patience = _check_positive_int(self.max_no_improvement, "max_no_improvement")
+        batch = check_int(self.batch_size, "batch_size", low=1)
+        patience = check_int(self.max_no_improvement, "max_no_improvement", low=1)
         rng = np.random.default_rng(self.random_state)
         n = X.shape[0]
         tol_abs = _tolerance(X, tol)

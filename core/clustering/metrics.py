@@ -14,23 +14,21 @@ labels each cost O(n log n), not a table of millions of cells.
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 from numba import njit, prange
 
-from palettelab.core.clustering._kmeans_kernels import (
-    _FAST,  # importing it also picks the threading layer
-)
+from palettelab.core.checks import check_int, is_integer
 from palettelab.core.clustering.kmeans import KMeans, check_data
 from palettelab.core.errors import InputError
+from palettelab.core.numba_config import FASTMATH
 
 _TILE_ROWS = 8  # rows whose sums are built together: each block of other rows is read once
 _TILE_COLS = 512  # other rows per block: 512 x 64 float64 is 256 KiB, it stays in L2
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _dist(X, i, j):
     s = 0.0
     for t in range(X.shape[1]):
@@ -39,7 +37,7 @@ def _dist(X, i, j):
     return np.sqrt(s)
 
 
-@njit(inline="always", fastmath=_FAST, cache=True)
+@njit(inline="always", fastmath=FASTMATH, cache=True)
 def _add_block(X, codes, i, i2, j0, j1, sums0, sums1):
     """Add the distances from rows i and i2 to rows j0..j1-1 onto their per-cluster sums.
 
@@ -85,7 +83,7 @@ def _add_block(X, codes, i, i2, j0, j1, sums0, sums1):
         sums1[codes[jj]] += _dist(X, i2, jj)
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def _silhouette_kernel(X, codes, counts, out):
     """Silhouette of every row, tile by tile.
 
@@ -157,12 +155,6 @@ def _silhouette_input(X, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return X, codes.astype(np.int64), counts.astype(np.int64)
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 # ---------------------------------------------------------------------------------------------
 # silhouette
 
@@ -189,9 +181,8 @@ def _subset(n: int, sample_size: int, random_state) -> np.ndarray:
     """
     if isinstance(random_state, np.random.Generator):
         return random_state.permutation(n)[:sample_size]
-    if random_state is not None and (
-            isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
-            or not 0 <= random_state < 2**32):
+    if random_state is not None and (not is_integer(random_state)
+                                     or not 0 <= random_state < 2**32):
         raise InputError("random_state must be None, an integer in [0, 2**32) or a "
                          f"numpy Generator, got {random_state!r}")
     return np.random.RandomState(random_state).permutation(n)[:sample_size]
@@ -204,7 +195,7 @@ def silhouette_score(X, labels, *, sample_size: int | None = None, random_state=
     exact silhouette of that subset.  A ``sample_size`` of n or more means every point.
     """
     if sample_size is not None:
-        sample_size = _positive_int(sample_size, "sample_size")
+        sample_size = check_int(sample_size, "sample_size", low=1)
         X = check_data(X)
         labels = _labels(labels, "labels", X.shape[0])
         if sample_size < X.shape[0]:
@@ -221,8 +212,8 @@ def silhouette_auto(X, labels, *, exact_limit: int = 5000, sample_size: int = 50
     400 times as long), so larger inputs are scored on ``sample_size`` random points.  Returns
     ``(score, number of points used)`` so that a caller can say which it was.
     """
-    exact_limit = _positive_int(exact_limit, "exact_limit")
-    sample_size = _positive_int(sample_size, "sample_size")
+    exact_limit = check_int(exact_limit, "exact_limit", low=1)
+    sample_size = check_int(sample_size, "sample_size", low=1)
     X = check_data(X)
     n = X.shape[0]
     if n <= exact_limit:
@@ -292,16 +283,35 @@ def adjusted_rand_index(a, b) -> float:
 # elbow
 
 
-def elbow(X, k_values: Iterable[int], *, random_state=0, n_init: int = 1) -> list[float]:
-    """k-means inertia for every k in ``k_values`` (each run from the same seed), for a plot.
+def elbow_fits(X, k_values: Iterable[int], *, random_state=0,
+               n_init: int = 1) -> Iterator[KMeans]:
+    """The fitted :class:`palettelab.core.clustering.kmeans.KMeans` of every k in ``k_values``,
+    one at a time (a caller can score each, or stop between two).
 
-    Every k is fitted independently with :class:`palettelab.core.clustering.kmeans.KMeans`, so one
-    k's result does not
-    depend on which other k were asked for.
+    Every k is fitted independently from the same seed, so one k's result does not depend on
+    which other k were asked for.  The arguments are checked at the call, before any fit.
     """
     X = check_data(X)
     ks = list(k_values)
     if not ks:
         raise InputError("k_values is empty; give at least one number of clusters")
-    return [float(KMeans(k, n_init=n_init, random_state=random_state).fit(X).inertia_)
-            for k in ks]
+    return (KMeans(k, n_init=n_init, random_state=random_state).fit(X) for k in ks)
+
+
+def elbow(X, k_values: Iterable[int], *, random_state=0, n_init: int = 1) -> list[float]:
+    """k-means inertia for every k in ``k_values`` (each run from the same seed), for a plot:
+    the ``inertia_`` of each of :func:`elbow_fits`."""
+    return [float(model.inertia_)
+            for model in elbow_fits(X, k_values, random_state=random_state, n_init=n_init)]
+
+
+def labelling_inertia(X, labels) -> float:
+    """The k-means objective of a labelling, whatever made it: the squared distances of the
+    rows to the mean of their own cluster, summed over the clusters in sorted label order."""
+    X = check_data(X)
+    labels = _labels(labels, "labels", X.shape[0])
+    total = 0.0
+    for j in np.unique(labels):
+        rows = X[labels == j]
+        total += float(((rows - rows.mean(axis=0)) ** 2).sum())
+    return total

@@ -38,16 +38,13 @@ that happens.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numba import njit, prange
 
-from palettelab.core.clustering._kmeans_kernels import (
-    _FAST,  # importing it also picks the threading layer
-)
+from palettelab.core.checks import check_int
 from palettelab.core.clustering.kmeans import KMeans, check_data
 from palettelab.core.errors import InputError
+from palettelab.core.numba_config import FASTMATH
 
 MAX_POINTS = 10_000
 _DENSE_LIMIT = 2000  # up to this many points, numpy.linalg.eigh on the dense matrix
@@ -93,7 +90,7 @@ def _heap_push(hd, hj, dist, j):
     hj[pos] = j
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def _knn_kernel(X, neighbours):
     """The ``neighbours.shape[1]`` nearest other rows of every row (squared Euclidean).
 
@@ -121,12 +118,6 @@ def _knn_kernel(X, neighbours):
                     _heap_push(hd[r], hj[r], s, j)
         for r in range(rows):
             neighbours[start + r] = hj[r]
-
-
-def _check_int(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise InputError(f"{name} must be an integer of at least {low}, got {value!r}")
-    return int(value)
 
 
 def _graph(X: np.ndarray, n_neighbors: int):
@@ -177,7 +168,7 @@ def _affinity_times(indptr, indices, data, scale, V, out):
                 out[i, q] *= scale[i]
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def _gram_chunks(A, B, partial):
     """partial[c] = Aᵀ B over the rows of chunk c."""
     n, p = A.shape
@@ -192,7 +183,7 @@ def _gram_chunks(A, B, partial):
                     acc[a, e] += x * B[i, e]
 
 
-@njit(nogil=True, parallel=True, fastmath=_FAST, cache=True)
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def _times_small(A, C, out):
     """out = A C for a tall A and a small C."""
     n, p = A.shape
@@ -320,9 +311,9 @@ class SpectralClustering:
         """Build the graph, embed every point and cluster the embedding."""
         X = check_data(X)
         n = X.shape[0]
-        k = _check_int(self.n_clusters, "n_clusters", 1)
-        n_neighbors = _check_int(self.n_neighbors, "n_neighbors", 2)
-        n_init = _check_int(self.n_init, "n_init", 1)
+        k = check_int(self.n_clusters, "n_clusters", low=1)
+        n_neighbors = check_int(self.n_neighbors, "n_neighbors", low=2)
+        n_init = check_int(self.n_init, "n_init", low=1)
         if n > MAX_POINTS:
             raise InputError(f"spectral clustering supports up to {MAX_POINTS} points (the "
                              f"neighbour search is quadratic), got {n}; cluster a sample")

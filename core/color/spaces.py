@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from palettelab.core.errors import InputError
+from palettelab.core.numba_config import FASTMATH_ELEMENTWISE
 
 SPACES = ("rgb", "linear", "oklab", "lab")
 
@@ -84,7 +85,7 @@ _CBRT_MAGIC = np.int64(0x2A9F7893782DA1CE)
 _CBRT_TINY = 1e-200
 
 
-@njit(inline="always", cache=True, fastmath={"contract"})
+@njit(inline="always", cache=True, fastmath=FASTMATH_ELEMENTWISE)
 def _cbrt_in_place(v, guess):
     """Cube roots of the values of ``v`` (1-D contiguous), in place; ``guess`` is scratch.
 
@@ -117,6 +118,19 @@ def _linear(src, i, lut, use_lut):
         return lut[np.int64(src[i, 0])], lut[np.int64(src[i, 1])], lut[np.int64(src[i, 2])]
     return (_decode(np.float64(src[i, 0]) / 255.0), _decode(np.float64(src[i, 1]) / 255.0),
             _decode(np.float64(src[i, 2]) / 255.0))
+
+
+@njit(inline="always", cache=True)
+def srgb8_to_oklab(r, g, b):
+    """OKLab (L, a, b) of one 8-bit sRGB colour, for other kernels (Numba inlines it).
+
+    One colour at a time, with libm's cube root: :func:`from_srgb` converts arrays faster.
+    """
+    c0, c1, c2 = _DECODE_LUT[np.int64(r)], _DECODE_LUT[np.int64(g)], _DECODE_LUT[np.int64(b)]
+    p0 = np.cbrt(_mul3(_OK_M1, c0, c1, c2, 0))
+    p1 = np.cbrt(_mul3(_OK_M1, c0, c1, c2, 1))
+    p2 = np.cbrt(_mul3(_OK_M1, c0, c1, c2, 2))
+    return _mul3(_OK_M2, p0, p1, p2, 0), _mul3(_OK_M2, p0, p1, p2, 1), _mul3(_OK_M2, p0, p1, p2, 2)
 
 
 @njit(nogil=True, parallel=True, cache=True)

@@ -8,25 +8,59 @@ RGBA PNG is written and the caller is told why).  WebP has no palette mode, so i
 lossless (a lossy encoder would blur the palette away).  JPEG is refused for the same reason.
 
 Every file goes through :func:`palettelab.core.formats.atomic.atomic_write`: a failed save leaves
-no partial file
-and an existing file intact.
+no partial file and an existing file intact.
+
+What is written is any :class:`IndexedImage` -- the quantizer's ``Quantized`` is one -- so that
+file writing does not depend on the pipeline that made the image.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
 from palettelab.core.errors import InputError
 from palettelab.core.formats.atomic import atomic_write, check_output_path
-from palettelab.core.quantization.pipeline import Quantized
 
 #: extension -> Pillow format name
 IMAGE_FORMATS = {".png": "PNG", ".gif": "GIF", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
                  ".webp": "WEBP"}
+
+
+class IndexedImage(Protocol):
+    """A palette image: ``palette`` (k, 3) uint8 sRGB with 1 <= k <= 256, ``indices`` (H, W)
+    uint8 below k, and ``alpha`` (H, W) uint8 or None for an opaque image."""
+
+    palette: np.ndarray
+    indices: np.ndarray
+    alpha: np.ndarray | None
+
+
+def _check_indexed(q: IndexedImage) -> None:
+    palette, indices, alpha = q.palette, q.indices, q.alpha
+    if palette.ndim != 2 or palette.shape[1] != 3 or not 1 <= palette.shape[0] <= 256 \
+            or palette.dtype != np.uint8:
+        raise InputError(f"palette must be a (k, 3) uint8 array with 1 to 256 colours, got "
+                         f"{palette.shape} {palette.dtype}")
+    if indices.ndim != 2 or indices.dtype != np.uint8 or indices.size == 0:
+        raise InputError(f"indices must be a non-empty (H, W) uint8 array, got "
+                         f"{indices.shape} {indices.dtype}")
+    if indices.max() >= palette.shape[0]:
+        raise InputError(f"index {indices.max()} is past the end of the palette of "
+                         f"{palette.shape[0]} colours")
+    if alpha is not None and (alpha.shape != indices.shape or alpha.dtype != np.uint8):
+        raise InputError(f"alpha must be None or a {indices.shape} uint8 array, got "
+                         f"{alpha.shape} {alpha.dtype}")
+
+
+def _pixels(q: IndexedImage) -> np.ndarray:
+    """The image's RGB (or RGBA, with alpha) pixels."""
+    rgb = q.palette[q.indices]
+    return rgb if q.alpha is None else np.concatenate([rgb, q.alpha[..., None]], axis=2)
 
 
 def check_image_path(path: str | os.PathLike) -> str:
@@ -43,7 +77,7 @@ def check_image_path(path: str | os.PathLike) -> str:
     return IMAGE_FORMATS[suffix]
 
 
-def _indexed(q: Quantized, with_transparency: bool) -> tuple[Image.Image, int | None]:
+def _indexed(q: IndexedImage, with_transparency: bool) -> tuple[Image.Image, int | None]:
     """Mode-P image of the result and the index of its transparent entry, if any."""
     k = q.palette.shape[0]
     indices = q.indices
@@ -57,7 +91,7 @@ def _indexed(q: Quantized, with_transparency: bool) -> tuple[Image.Image, int | 
     return im, transparent
 
 
-def _plan(q: Quantized, fmt: str) -> tuple[str, str | None]:
+def _plan(q: IndexedImage, fmt: str) -> tuple[str, str | None]:
     """How to store ``q`` in ``fmt``: "indexed", "indexed+transparent" or "rgba"/"rgb",
     and a note when something of the input cannot be kept."""
     if fmt == "WEBP":
@@ -81,8 +115,9 @@ def _plan(q: Quantized, fmt: str) -> tuple[str, str | None]:
         "palette has no free entry)"
 
 
-def save_image(path: str | os.PathLike, q: Quantized) -> list[str]:
+def save_image(path: str | os.PathLike, q: IndexedImage) -> list[str]:
     """Write ``q`` to ``path`` (format from the extension); returns notes for the user."""
+    _check_indexed(q)
     fmt = check_image_path(path)
     how, note = _plan(q, fmt)
     options: dict = {}
@@ -91,7 +126,7 @@ def save_image(path: str | os.PathLike, q: Quantized) -> list[str]:
         if transparent is not None:
             options["transparency"] = transparent
     else:
-        image = q.image()
+        image = _pixels(q)
         im = Image.fromarray(image if how == "rgba" else image[..., :3])
         if fmt == "WEBP":
             options["lossless"] = True

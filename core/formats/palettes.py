@@ -33,6 +33,7 @@ from typing import IO, NamedTuple
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from palettelab.core.color.codes import RGB, color_codes, hex_color, parse_hex
 from palettelab.core.color.spaces import to_srgb8
 from palettelab.core.errors import InputError
 from palettelab.core.formats.atomic import atomic_write, check_output_path
@@ -50,8 +51,6 @@ PNG_MAX_DISTINCT = 256  # an image without that chunk with more colours is not a
 
 ASE_COLOR, ASE_GROUP_START, ASE_GROUP_END = 0x0001, 0xC001, 0xC002
 ASE_NORMAL = 2  # colour type: 0 global, 1 spot, 2 normal
-
-RGB = tuple[int, int, int]
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,33 +133,6 @@ def read_palette(path: str | os.PathLike) -> Palette:
         raise InputError(f"{where}: {err}") from None
 
 
-def hex_color(rgb) -> str:
-    """``(r, g, b)`` integers 0..255 as ``"#rrggbb"`` (lowercase, as CSS tools print them)."""
-    values = _as_array(rgb, "a colour")
-    if values.shape != (3,):
-        raise InputError(f"a colour must have 3 components, got shape {values.shape}")
-    return _hex(*_color_array(values[None, :])[0])
-
-
-_HEX6 = re.compile(r"#?([0-9a-fA-F]{6})")
-_HEX3 = re.compile(r"#([0-9a-fA-F]{3})")
-
-
-def parse_hex(text: str) -> RGB:
-    """``"#1a2b3c"``, ``"1a2b3c"`` or ``"#abc"`` (any case) as integers; InputError otherwise.
-
-    Three digits need the ``#``: a bare ``abc`` is more likely a typo or a name than a colour.
-    """
-    if isinstance(text, str):
-        if match := _HEX6.fullmatch(text.strip()):
-            digits = match[1]
-            return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
-        if match := _HEX3.fullmatch(text.strip()):
-            r, g, b = (int(d * 2, 16) for d in match[1])
-            return r, g, b
-    raise InputError(f"not a hex colour: {text!r} (use #rrggbb or #rgb)")
-
-
 # --- validation and shared helpers --------------------------------------------------------------
 
 
@@ -207,7 +179,7 @@ def _check_text(text, what: str) -> str:
 
 def _names(names, colors: np.ndarray) -> tuple[str, ...]:
     if names is None:
-        return tuple(_hex(*rgb) for rgb in colors)
+        return tuple(hex_color(rgb) for rgb in colors)
     if isinstance(names, str):
         raise InputError("names must be a sequence of strings, one per colour, not one string")
     try:
@@ -242,10 +214,6 @@ def _palette(colors: Sequence[RGB], names: Sequence[str]) -> Palette:
     arr = np.array(colors, dtype=np.uint8).reshape(-1, 3)
     arr.setflags(write=False)
     return Palette(arr, tuple(names))
-
-
-def _hex(r: int, g: int, b: int) -> str:
-    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def _unit8(value: float) -> int:
@@ -512,7 +480,7 @@ def _write_json(out: IO[bytes], req: _Request) -> None:
     total = sum(req.counts) if req.counts else 0
     entries = []
     for i, (rgb, name) in enumerate(zip(req.colors, req.names, strict=True)):
-        entry = {"hex": _hex(*rgb), "rgb": [int(c) for c in rgb], "name": name}
+        entry = {"hex": hex_color(rgb), "rgb": [int(c) for c in rgb], "name": name}
         if req.counts is not None:
             entry["count"] = req.counts[i]
             entry["share"] = round(req.counts[i] / total, 6) if total else 0.0
@@ -577,7 +545,7 @@ _ARGB = re.compile(r"[0-9a-fA-F]{8}")  # Paint.NET: FFrrggbb
 
 
 def _write_txt(out: IO[bytes], req: _Request) -> None:
-    out.write("".join(f"{_hex(*rgb)}\n" for rgb in req.colors).encode("utf-8"))
+    out.write("".join(f"{hex_color(rgb)}\n" for rgb in req.colors).encode("utf-8"))
 
 
 def _is_txt_comment(line: str) -> bool:
@@ -630,7 +598,7 @@ def _write_css(out: IO[bytes], req: _Request) -> None:
     else:
         props = [f"palette-{i}" for i in range(1, len(req.colors) + 1)]
         notes = [""] * len(req.colors)
-    lines = [f"  --{prop}: {_hex(*rgb)};{note}"
+    lines = [f"  --{prop}: {hex_color(rgb)};{note}"
              for prop, rgb, note in zip(props, req.colors, notes, strict=True)]
     out.write((":root {\n" + "\n".join(lines) + "\n}\n").encode("utf-8"))
 
@@ -700,8 +668,7 @@ def _png_swatches(pixels: np.ndarray, count_text: str) -> Palette:
 def _png_distinct(pixels: np.ndarray) -> Palette:
     """Any other image: its distinct colours in first-seen raster order, if few enough."""
     flat = pixels.reshape(-1, 3)
-    codes = (flat[:, 0].astype(np.uint32) << 16) | (flat[:, 1].astype(np.uint32) << 8) | flat[:, 2]
-    _, first = np.unique(codes, return_index=True)
+    _, first = np.unique(color_codes(flat), return_index=True)
     if len(first) > PNG_MAX_DISTINCT:
         raise InputError(f"is not a palette swatch image: {len(first)} distinct colours")
     colors = flat[np.sort(first)]

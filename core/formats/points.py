@@ -21,24 +21,31 @@ Decisions:
   there is no second row, or the first row names a label column, or one of its non-numeric cells
   sits above a number.  The last condition (looser than "the second row is all numbers") keeps a
   typo in row 2 reported against the header's names, while a headerless file with a text column
-  in every row is reported as that text column, not mistaken for a header.  A header of numbers
+  in every row is reported as that text column, not mistaken for a header.  A label column
+  chosen by index plays no part (its text may be labels or a name).  A header of numbers
   only (``0,1,2``) cannot be told from data and is read as data.  Empty header cells are named
   like headerless columns (``x0``, ``x1``, ...).
-* **Labels.**  With a header, a column named ``label``, ``class``, ``target`` or ``y`` (any case)
-  is ground truth, never a coordinate.  When several are present the first name in that order
-  wins and the others stay coordinates, so ``x,y,label`` is 2-D data with labels; note that
-  ``x,y`` alone makes ``y`` the labels of 1-D data, as the file format specifies.  Label values
-  may be numbers or text.  Codes follow the *sorted* distinct values (numerically when every value
-  is a number, else by text), so the same labels get the same codes whatever the row order;
-  ``label_names`` keeps the values as text (numbers written plainly, ``2`` rather than ``2.0``).
-  A headerless file has no label column.
+* **Labels.**  By default (``label_column="auto"``), with a header, a column named ``label``,
+  ``labels``, ``class`` or ``target`` (any case) is ground truth, never a coordinate.  When
+  several are present the first name in that order wins and the others must hold numbers.
+  ``y`` is a coordinate: ``x,y`` is the usual header of 2-D points, and taking it as labels
+  made such files 1-D data, clustered ``x,y,z`` on x and z, and turned a typo in ``y`` into a
+  class instead of an error.  A headerless file has no label column unless one is chosen:
+  ``label_column`` may name a column (exactly, surrounding spaces ignored; a headerless file's
+  columns are ``x0``, ``x1``, ...) or give its index from 0, and None reads every column as
+  data.  Label values may be numbers or text.  Codes follow the *sorted* distinct values
+  (numerically when every value is a number, else by text), so the same labels get the same
+  codes whatever the row order; ``label_names`` keeps the values as text (numbers written
+  plainly, ``2`` rather than ``2.0``).
 * **Numbering.**  Rows are the file's lines counted from 1 with the header as row 1, as a
   spreadsheet or an editor shows them (blank and comment lines are skipped but still counted).
   Columns are named when there is a header, else counted from 1.  Rows and columns of ``.npy`` and
   ``.npz`` arrays are counted from 1 as well, so that every message reads the same way.
 * **Arrays.**  A 2-D numeric (bool, integer or float) array is taken as it is; a 1-D one is one
   column (``(n,)`` → ``(n, 1)``).  A ``.npz`` must hold an array ``X``, or a single array of any
-  name; an array ``y`` (else ``labels``) of length n gives the labels.  Pickled data is never
+  name; an array ``y`` (else ``labels``) of length n gives the labels (scikit-learn's ``X, y``;
+  ``y`` is an array there, not a column).  A chosen ``label_column`` takes a column of the
+  points array instead, and is the only way a ``.npy`` file has labels.  Pickled data is never
   loaded (``allow_pickle=False``), and an array's shape and type are checked from its header
   before its data is read, so that an oversized or unsuitable array costs nothing.
 * **Speed.**  Text is parsed by ``numpy.loadtxt`` (C code: a million rows of two columns in
@@ -65,13 +72,20 @@ from typing import IO, NamedTuple
 
 import numpy as np
 
+from palettelab.core.checks import check_int, is_integer
 from palettelab.core.errors import InputError, describe_os_error
 
 #: extensions of the point files offered in file dialogs and accepted by :func:`load_points`
 POINT_EXTENSIONS = (".csv", ".tsv", ".txt", ".npy", ".npz")
 
 #: header names (case-insensitive) of a ground-truth column, in order of precedence
-LABEL_COLUMNS = ("label", "class", "target", "y")
+LABEL_COLUMNS = ("label", "labels", "class", "target")
+
+#: ``load_points(label_column=AUTO)`` finds the label column by its name (:data:`LABEL_COLUMNS`)
+AUTO = "auto"
+
+#: most column names listed in a message about a column that is not there
+_LISTED_NAMES = 10
 
 #: the most points accepted by default: 20 M points of 3 float64 coordinates are 480 MB
 DEFAULT_MAX_POINTS = 20_000_000
@@ -104,6 +118,8 @@ class PointSet:
     when the source has no names).  ``labels`` holds (n,) int64 codes 0..c-1 into
     ``label_names`` (the original values as text, in code order), or is None with empty
     ``label_names``.  ``path`` is the file, or a description such as ``dataset:moons``.
+    ``file_columns`` names every column of the file in order, the label column included: the
+    choices of ``load_points(label_column=...)`` by index (empty for points not read from a file).
     Equality is identity (``eq=False``): comparing arrays element-wise has no single truth value.
     """
 
@@ -112,6 +128,7 @@ class PointSet:
     labels: np.ndarray | None
     label_names: tuple[str, ...]
     path: str
+    file_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # cheap shape checks: a PointSet built by hand elsewhere must keep the same promises
@@ -129,7 +146,8 @@ class PointSet:
 
 
 def make_point_set(X: np.ndarray, columns: tuple[str, ...], labels: np.ndarray | None,
-                   label_names: tuple[str, ...], path: str) -> PointSet:
+                   label_names: tuple[str, ...], path: str,
+                   file_columns: tuple[str, ...] = ()) -> PointSet:
     """A :class:`PointSet` whose arrays are C-contiguous (float64, int64) and read-only.
 
     Shared by the file readers and :mod:`palettelab.core.datasets`; the arrays may be copied.
@@ -139,19 +157,22 @@ def make_point_set(X: np.ndarray, columns: tuple[str, ...], labels: np.ndarray |
     if labels is not None:
         labels = np.ascontiguousarray(labels, dtype=np.int64)
         labels.flags.writeable = False
-    return PointSet(X, tuple(columns), labels, tuple(label_names), path)
+    return PointSet(X, tuple(columns), labels, tuple(label_names), path, tuple(file_columns))
 
 
-def load_points(path: str | os.PathLike[str], *,
-                max_points: int = DEFAULT_MAX_POINTS) -> PointSet:
+def load_points(path: str | os.PathLike[str], *, max_points: int = DEFAULT_MAX_POINTS,
+                label_column: str | int | None = AUTO) -> PointSet:
     """Read a point file (format from its extension, see :data:`POINT_EXTENSIONS`).
 
-    ``max_points`` refuses files with more points than that.  Raises :class:`InputError`, naming
-    the file (and the row and column of a bad value), for anything that stops the file loading.
+    ``max_points`` refuses files with more points than that.  ``label_column`` is :data:`AUTO`
+    (a column named as in :data:`LABEL_COLUMNS`, or a .npz file's ``y`` array), None (no
+    labels: every column is data), or the name or 0-based index of the column holding the
+    labels.  Raises :class:`InputError`, naming the file (and the row and column of a bad
+    value), for anything that stops the file loading.
     """
     name = str(path)
-    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
-        raise InputError(f"max_points must be a positive integer, got {max_points!r}")
+    label_column = _check_label_column(label_column, name)
+    max_points = check_int(max_points, "max_points", low=1)
     stem, extension = os.path.splitext(name)
     extension = extension.lower()
     compressed = extension == ".gz"
@@ -163,13 +184,27 @@ def load_points(path: str | os.PathLike[str], *,
                          f"{', '.join(POINT_EXTENSIONS)} (text ones may end in .gz)")
     with _open_file(path, name) as handle:
         if extension == ".npy":
-            return _load_npy(handle, name, max_points)
+            return _load_npy(handle, name, max_points, label_column)
         if extension == ".npz":
-            return _load_npz(handle, name, max_points)
+            return _load_npz(handle, name, max_points, label_column)
         raw = _read_all(handle, name)
     if compressed:
         raw = _gunzip(raw, name)
-    return _load_text(_decode(raw, name), name, extension, max_points)
+    return _load_text(_decode(raw, name), name, extension, max_points, label_column)
+
+
+def _check_label_column(label_column: object, name: str) -> str | int | None:
+    """``label_column`` with numpy integers made Python ints; the wrong type, or a negative
+    index, is refused before reading."""
+    if label_column is None or isinstance(label_column, str):
+        return label_column
+    if not is_integer(label_column):
+        raise InputError(f"{name}: label_column must be 'auto', None, a column name or a "
+                         f"column index, got {label_column!r}")
+    if label_column < 0:
+        raise InputError(f"{name}: label_column {label_column} is not a column index "
+                         "(columns count from 0)")
+    return int(label_column)
 
 
 def _gunzip(raw: bytes, name: str) -> bytes:
@@ -214,7 +249,8 @@ class _Layout(NamedTuple):
     body: str  # the text after the header (all of it without one)
     line_offset: int  # line number of the body's first line, minus one
     width: int  # cells per row
-    names: tuple[str, ...] | None  # header names, None without a header
+    names: tuple[str, ...]  # the header's, else x0, x1, ...
+    header: bool  # whether the names come from a header (else columns are counted from 1)
     label: int | None  # index of the label column
 
 
@@ -231,9 +267,10 @@ def _decode(raw: bytes, name: str) -> str:
     return text
 
 
-def _load_text(text: str, name: str, extension: str, max_points: int) -> PointSet:
+def _load_text(text: str, name: str, extension: str, max_points: int,
+               label_column: str | int | None) -> PointSet:
     dialect = _dialect(text, extension)
-    layout = _layout(text, name, dialect)
+    layout = _layout(text, name, dialect, label_column)
     features = [j for j in range(layout.width) if j != layout.label]
     table = _fast_table(layout, dialect, name, max_points)
     if table is not None:
@@ -241,9 +278,9 @@ def _load_text(text: str, name: str, extension: str, max_points: int) -> PointSe
         labels = _numeric_labels(table[:, layout.label]) if layout.label is not None else None
     else:
         X, labels = _careful_table(layout, dialect, features, name, max_points)
-    columns = layout.names or tuple(f"x{j}" for j in range(layout.width))
     codes, label_names = labels if labels is not None else (None, ())
-    return make_point_set(X, tuple(columns[j] for j in features), codes, label_names, name)
+    return make_point_set(X, tuple(layout.names[j] for j in features), codes, label_names, name,
+                          layout.names)
 
 
 def _dialect(text: str, extension: str) -> _Dialect:
@@ -285,7 +322,8 @@ class _CsvError(Exception):
         self.problem = problem
 
 
-def _layout(text: str, name: str, dialect: _Dialect) -> _Layout:
+def _layout(text: str, name: str, dialect: _Dialect,
+            label_column: str | int | None) -> _Layout:
     """Find the header, if any, and the label column from the first two rows."""
     rows = _rows(text, dialect)
     try:
@@ -296,32 +334,69 @@ def _layout(text: str, name: str, dialect: _Dialect) -> _Layout:
     if first is None:
         raise InputError(f"{name}: the file is empty")
     line, cells = first
-    label = _label_index(cells)
-    if not _is_header(cells, None if second is None else second[1], label):
-        return _Layout(text, 0, len(cells), None, None)
-    if second is None:
-        raise InputError(f"{name}: no data rows after the header (row {line})")
-    names = tuple(cell.strip() or f"x{j}" for j, cell in enumerate(cells))
-    if label is not None and len(names) == 1:
-        raise InputError(f"{name}: the only column is the label column '{names[0]}', "
-                         "there are no coordinates")
-    body = text.split("\n", line)[-1]  # what follows the header's line
-    return _Layout(body, line, len(names), names, label)
+    named = _named_label(cells, label_column)
+    chosen = label_column if isinstance(label_column, int) else None
+    header = _is_header(cells, None if second is None else second[1], named, chosen)
+    if header:
+        if second is None:
+            raise InputError(f"{name}: no data rows after the header (row {line})")
+        names = tuple(cell.strip() or f"x{j}" for j, cell in enumerate(cells))
+        body = text.split("\n", line)[-1]  # what follows the header's line
+    else:
+        names = tuple(f"x{j}" for j in range(len(cells)))
+        body, line = text, 0
+    label = named if label_column == AUTO else _chosen_label(label_column, names, name)
+    _check_coordinates_left(names, label, name)
+    return _Layout(body, line, len(names), names, header, label)
 
 
-def _label_index(cells: list[str]) -> int | None:
-    folded = [cell.strip().lower() for cell in cells]
+def _named_label(cells: list[str], label_column: str | int | None) -> int | None:
+    """Index of the cell of a first row that names the label column, if one does."""
+    if not isinstance(label_column, str):
+        return None
+    stripped = [cell.strip() for cell in cells]
+    if label_column != AUTO:
+        return stripped.index(label_column) if label_column in stripped else None
+    folded = [cell.lower() for cell in stripped]
     for wanted in LABEL_COLUMNS:
         if wanted in folded:
             return folded.index(wanted)
     return None
 
 
-def _is_header(first: list[str], second: list[str] | None, label: int | None) -> bool:
-    words = [j for j, cell in enumerate(first) if not _is_number(cell)]
+def _chosen_label(label_column: str | int | None, names: tuple[str, ...],
+                  name: str) -> int | None:
+    """The index of an explicitly chosen label column among ``names`` (None: no labels)."""
+    if label_column is None:
+        return None
+    if isinstance(label_column, int):
+        if label_column >= len(names):
+            raise InputError(f"{name}: label_column {label_column} is out of range: the file "
+                             f"has {_count(len(names), 'column')} (0 to {len(names) - 1})")
+        return label_column
+    if label_column not in names:
+        listed = ", ".join(names[:_LISTED_NAMES]) + (", …" if len(names) > _LISTED_NAMES else "")
+        raise InputError(f"{name}: no column named '{label_column}' for the labels; the "
+                         f"columns are {listed}")
+    return names.index(label_column)
+
+
+def _check_coordinates_left(names: tuple[str, ...], label: int | None, name: str) -> None:
+    if label is not None and len(names) == 1:
+        raise InputError(f"{name}: the only column is the label column '{names[0]}', "
+                         "there are no coordinates")
+
+
+def _is_header(first: list[str], second: list[str] | None, named: int | None,
+               chosen: int | None) -> bool:
+    """Whether the first row is a header (see the module's notes).  It is when it names the
+    label column; a column chosen by index is left out, as its text says nothing."""
+    if named is not None:
+        return True
+    words = [j for j, cell in enumerate(first) if j != chosen and not _is_number(cell)]
     if not words:
         return False
-    if second is None or label is not None:
+    if second is None:
         return True
     return any(j < len(second) and _is_number(second[j]) for j in words)
 
@@ -441,7 +516,7 @@ def _cell_problem(cell: str) -> str:
 
 
 def _column_name(layout: _Layout, column: int) -> str:
-    return f"'{layout.names[column]}'" if layout.names is not None else str(column + 1)
+    return f"'{layout.names[column]}'" if layout.header else str(column + 1)
 
 
 def _count(number: int, noun: str) -> str:
@@ -492,12 +567,14 @@ def _number_text(value: float | int | bool) -> str:
 # NumPy files
 
 
-def _load_npy(handle: IO[bytes], name: str, max_points: int) -> PointSet:
+def _load_npy(handle: IO[bytes], name: str, max_points: int,
+              label_column: str | int | None) -> PointSet:
     X = _read_points_array(handle, name, "", max_points)
-    return make_point_set(X, _default_columns(X), None, (), name)
+    return _array_point_set(X, None, name, label_column)
 
 
-def _load_npz(handle: IO[bytes], name: str, max_points: int) -> PointSet:
+def _load_npz(handle: IO[bytes], name: str, max_points: int,
+              label_column: str | int | None) -> PointSet:
     try:
         archive = zipfile.ZipFile(handle)
     except _ARRAY_ERRORS:
@@ -518,15 +595,26 @@ def _load_npz(handle: IO[bytes], name: str, max_points: int) -> PointSet:
             X = _read_points_array(member, name, f"array '{key}': ", max_points)
         label_key = next((k for k in ("y", "labels") if k in members and k != key), None)
         labels = None
-        if label_key is not None:
+        if label_key is not None and label_column == AUTO:
             with archive.open(members[label_key]) as member:
                 labels = _read_labels_array(member, name, label_key, X.shape[0])
+    return _array_point_set(X, labels, name, label_column)
+
+
+def _array_point_set(X: np.ndarray, labels: tuple[np.ndarray, tuple[str, ...]] | None,
+                     name: str, label_column: str | int | None) -> PointSet:
+    """The points of an array, columns ``x0``, ``x1``, ...: with ``labels`` (from a separate
+    array) when ``label_column`` is automatic, else with the chosen column of X as labels."""
+    columns = tuple(f"x{j}" for j in range(X.shape[1]))
+    label = None if label_column == AUTO else _chosen_label(label_column, columns, name)
+    _check_coordinates_left(columns, label, name)
+    features = [j for j in range(len(columns)) if j != label]
+    if label is not None:
+        labels = _numeric_labels(X[:, label])
+        X = X[:, features]
     codes, label_names = labels if labels is not None else (None, ())
-    return make_point_set(X, _default_columns(X), codes, label_names, name)
-
-
-def _default_columns(X: np.ndarray) -> tuple[str, ...]:
-    return tuple(f"x{j}" for j in range(X.shape[1]))
+    return make_point_set(X, tuple(columns[j] for j in features), codes, label_names, name,
+                          columns)
 
 
 def _read_points_array(stream: IO[bytes], name: str, what: str,

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from palettelab.core import numba_config  # noqa: F401  (kernel settings, before any kernel)
+
 
 @njit(nogil=True, cache=True)
 def order_by_bin(row_bin, n_bins):

@@ -27,7 +27,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from palettelab.core import numba_config  # noqa: F401  (kernel settings, before any kernel)
 from palettelab.core.buffers import BufferPool
+from palettelab.core.quantization.histogram import jit_color_code
 
 #: rows per parallel chunk of the plain and ordered passes
 _ROWS = 16
@@ -50,8 +52,7 @@ PATTERN_SIZE = 16
 
 @njit(inline="always", cache=True)
 def _row_of(img, y, x, table):
-    return table[(np.int32(img[y, x, 0]) << 16) | (np.int32(img[y, x, 1]) << 8)
-                 | np.int32(img[y, x, 2])]
+    return table[jit_color_code(img[y, x, 0], img[y, x, 1], img[y, x, 2])]
 
 
 @njit(inline="always", cache=True)
@@ -84,8 +85,7 @@ def _fill_lut(colors, labels, lut):
     chunk = 16384
     for c in prange((m + chunk - 1) // chunk):
         for i in range(c * chunk, min(m, (c + 1) * chunk)):
-            lut[(np.int32(colors[i, 0]) << 16) | (np.int32(colors[i, 1]) << 8)
-                | np.int32(colors[i, 2])] = labels[i]
+            lut[jit_color_code(colors[i, 0], colors[i, 1], colors[i, 2])] = labels[i]
 
 
 @njit(nogil=True, parallel=True, cache=True)
@@ -98,8 +98,7 @@ def _lookup(img, lut, out):
                 if _transparent(img, y, x):
                     out[y, x] = 0
                 else:
-                    out[y, x] = lut[(np.int32(img[y, x, 0]) << 16)
-                                    | (np.int32(img[y, x, 1]) << 8) | np.int32(img[y, x, 2])]
+                    out[y, x] = lut[jit_color_code(img[y, x, 0], img[y, x, 1], img[y, x, 2])]
 
 
 @njit(nogil=True, cache=True)

@@ -3,14 +3,10 @@
 A photo has millions of pixels but far fewer distinct colours, and pixels of one colour add
 nothing but weight.  So the pixels are first reduced to their exact distinct colours with their
 pixel counts (:func:`distinct_colors`, one pass over the pixels), and those are grouped further
-into fine bins (``bits`` per channel, 6 by default: at most 262,144 bins) that carry their pixel
-count and the *exact* mean colour of their pixels, not the bin centre (:func:`bin_colors`).
-k-means then runs on the occupied bins weighted by their counts: its cost grows with the number
-of distinct colours, not with megapixels.
-
-When every occupied bin holds a single colour the histogram is exact (``exact=True``): the rows
-are the image's distinct colours.  Images with few colours (logos, pixel art, GIFs) stay
-lossless that way.
+into fine bins (``bits`` per channel: :func:`bin_rows`) that carry their pixel count and the
+*exact* mean of their colours, not the bin centre (:func:`group_means`).  k-means then runs on
+the occupied bins weighted by their counts: its cost grows with the number of distinct colours,
+not with megapixels.
 
 The distinct-colour pass also leaves a table from 24-bit colour code to row, so that remapping
 every pixel afterwards is one table lookup per pixel.  The pass splits the *colour codes* (not
@@ -27,12 +23,18 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from palettelab.core import numba_config  # noqa: F401  (kernel settings, before any kernel)
 from palettelab.core.buffers import BufferPool
+from palettelab.core.color.codes import color_code
 from palettelab.core.errors import InputError
 
 #: the colour-code table is scanned in blocks of 2**12 codes, skipping blocks no pixel touched
 _BLOCK_BITS = 12
 _BLOCKS = 1 << (24 - _BLOCK_BITS)
+
+#: :func:`palettelab.core.color.codes.color_code` for kernels (Numba inlines it): the index of
+#: a colour in the code tables here and in the remap kernels
+jit_color_code = njit(inline="always", cache=True)(color_code)
 
 
 @dataclass(frozen=True)
@@ -40,32 +42,13 @@ class DistinctColors:
     """The distinct colours of some pixels, in increasing 24-bit code order.
 
     ``colors`` (m, 3) uint8 sRGB, ``counts`` (m,) int64 pixels of each, and ``table``: a
-    (2**24,) int32 array whose entry ``r << 16 | g << 8 | b`` is the row of that colour (entries
-    of colours that do not occur are meaningless).
+    (2**24,) int32 array whose entry at a colour's code (:mod:`palettelab.core.color.codes`) is
+    the row of that colour (entries of colours that do not occur are meaningless).
     """
 
     colors: np.ndarray
     counts: np.ndarray
     table: np.ndarray
-
-
-@dataclass(frozen=True)
-class Histogram:
-    """Occupied bins: ``colors`` (m, 3) float64 sRGB 0..255 (exact means), ``counts`` (m,)."""
-
-    colors: np.ndarray
-    counts: np.ndarray
-    exact: bool
-
-    @property
-    def n_pixels(self) -> int:
-        return int(self.counts.sum())
-
-
-@njit(inline="always", cache=True)
-def colour_code(r, g, b):
-    """The 24-bit code ``r << 16 | g << 8 | b`` of a colour."""
-    return (np.int32(r) << 16) | (np.int32(g) << 8) | np.int32(b)
 
 
 @njit(nogil=True, parallel=True, cache=True)
@@ -81,7 +64,7 @@ def _count_codes(pix, table, touched, parts):
             r = np.int32(pix[i, 0])
             if (r * parts) >> 8 != p:
                 continue
-            code = colour_code(r, pix[i, 1], pix[i, 2])
+            code = jit_color_code(r, pix[i, 1], pix[i, 2])
             table[code] += 1
             touched[code >> _BLOCK_BITS] = True
 
@@ -108,7 +91,7 @@ def _number_colours(table, start, per_block, colors, counts):
         row = start[b]
         for j in range(b * size, (b + 1) * size):
             c = table[j]
-            if c != 0:
+            if c != 0:  # j is the colour's code: split it into channels
                 colors[row, 0] = j >> 16
                 colors[row, 1] = (j >> 8) & 255
                 colors[row, 2] = j & 255
@@ -240,18 +223,3 @@ def coarser_keys(keys: np.ndarray, bits: int, drop: int) -> np.ndarray:
 def renumber(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows for arbitrary bin keys (numbered in key order) and the key of each row."""
     return _number_bins(keys, 1 << (3 * bits))
-
-
-def bin_colors(distinct: DistinctColors, bits: int = 6) -> Histogram:
-    """Group distinct colours into bins with their exact mean colour and pixel count."""
-    row_bin, keys = bin_rows(distinct.colors, bits)
-    means, counts = group_means(row_bin, distinct.colors, distinct.counts, keys.size)
-    return Histogram(colors=means, counts=counts.astype(np.int64),
-                     exact=keys.size == row_bin.size)
-
-
-def color_histogram(pixels, bits: int = 6) -> Histogram:
-    """Reduce (n, 3) uint8 sRGB pixels to occupied bins with exact mean colours and counts."""
-    if not 1 <= bits <= 8:
-        raise InputError(f"bits must be between 1 and 8, got {bits}")
-    return bin_colors(distinct_colors(pixels), bits)

@@ -27,16 +27,16 @@ continued from the locked set) and adapt while they stay put.
 from __future__ import annotations
 
 import functools
-import numbers
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from palettelab.core.checks import check_int
 from palettelab.core.clustering.kmeans import KMeans, assign, kmeans_plusplus, update
+from palettelab.core.color.codes import color_codes, parse_color
 from palettelab.core.color.spaces import from_srgb, to_srgb8
 from palettelab.core.errors import InputError
-from palettelab.core.formats.palettes import parse_hex
 from palettelab.core.quantization import _quantize_kernels as qk
 from palettelab.core.quantization import _remap_kernels as _remap
 from palettelab.core.quantization.histogram import (
@@ -125,14 +125,6 @@ def _check_choice(value, choices: tuple[str, ...], name: str) -> str:
     return value
 
 
-def _check_n_colors(n_colors) -> int:
-    if isinstance(n_colors, bool) or not isinstance(n_colors, numbers.Integral):
-        raise InputError(f"n_colors must be an integer, got {n_colors!r}")
-    if not 1 <= n_colors <= MAX_COLORS:
-        raise InputError(f"n_colors must be between 1 and {MAX_COLORS}, got {n_colors}")
-    return int(n_colors)
-
-
 def _check_strength(strength) -> float:
     try:
         value = float(strength)
@@ -141,17 +133,6 @@ def _check_strength(strength) -> float:
     if not 0.0 <= value <= 1.0:
         raise InputError(f"dither_strength must be between 0 and 1, got {strength!r}")
     return value
-
-
-def parse_color(color) -> tuple[int, int, int]:
-    """A colour given as ``"#rrggbb"`` (or ``"rrggbb"``, ``"#rgb"``) or three 0..255 integers."""
-    if isinstance(color, str):
-        return parse_hex(color)
-    values = np.asarray(color)
-    if values.shape != (3,) or values.dtype.kind not in "iu" or not (
-            (values >= 0) & (values <= 255)).all():
-        raise InputError(f"not a colour: {color!r} (expected #rrggbb or three 0-255 integers)")
-    return int(values[0]), int(values[1]), int(values[2])
 
 
 def _check_locked(locked: Iterable, n_colors: int) -> np.ndarray:
@@ -431,7 +412,7 @@ def _repair(palette: np.ndarray, n_fixed: int, colours: _Colours, bins: _Bins, s
     palette = palette.copy()
     for _ in range(4):
         labels, counts = _assign_colours(colours, bins, palette, space)
-        codes = palette.astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
+        codes = color_codes(palette)
         _, first = np.unique(codes, return_index=True)
         duplicate = np.ones(len(palette), dtype=bool)
         duplicate[first] = False
@@ -441,7 +422,7 @@ def _repair(palette: np.ndarray, n_fixed: int, colours: _Colours, bins: _Bins, s
         sq = assign(colours.values, from_srgb(palette, space))[1]
         taken = set(codes.tolist())
         worst = np.argsort(-(sq * colours.weights), kind="stable")
-        cand = (c for c in worst if _code(colours.distinct.colors[c]) not in taken)
+        cand = (c for c in worst if int(color_codes(colours.distinct.colors[c])) not in taken)
         for j, c in zip(bad, cand, strict=False):
             palette[j] = colours.distinct.colors[c]
     return palette, labels, counts
@@ -460,10 +441,6 @@ def _by_share(colours: _Colours, bins: _Bins, palette, labels, counts, space: st
         palette = palette[order]
         labels, counts = _assign_colours(colours, bins, palette, space)
     return palette, labels, counts
-
-
-def _code(rgb) -> int:
-    return (int(rgb[0]) << 16) | (int(rgb[1]) << 8) | int(rgb[2])
 
 
 def _small_palette(colours: _Colours, locked: np.ndarray, n_colors: int) -> np.ndarray | None:
@@ -522,13 +499,12 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     (e.g. to cancel) propagates out of ``quantize``.
     """
     img = _check_image(image)
-    k = _check_n_colors(n_colors)
+    k = check_int(n_colors, "n_colors", low=1, high=MAX_COLORS)
     space = _check_choice(space, SPACES, "space")
     dither = _check_choice(dither, DITHERS, "dither")
     strength = _check_strength(dither_strength)
     locked_rgb = _check_locked(locked, k)
-    if isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
-        raise InputError(f"n_init must be a positive integer, got {n_init!r}")
+    n_init = check_int(n_init, "n_init", low=1)
     try:
         seed_seq = np.random.SeedSequence(random_state)
     except (TypeError, ValueError):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from palettelab.core.color.spaces import _OK_M1, _OK_M2, from_srgb
+from palettelab.core import numba_config  # noqa: F401  (kernel settings, before any kernel)
+from palettelab.core.color.spaces import srgb8_to_oklab
 from palettelab.core.errors import InputError
 
 _ROWS = 16
@@ -30,30 +31,16 @@ def _squared_error_rows(a, b, partial):
         partial[c] = acc
 
 
-@njit(inline="always", cache=True)
-def _oklab(lut, m1, m2, img, y, x, out):
-    p0 = lut[img[y, x, 0]]
-    p1 = lut[img[y, x, 1]]
-    p2 = lut[img[y, x, 2]]
-    lms = np.empty(3)
-    for r in range(3):
-        lms[r] = np.cbrt(m1[r, 0] * p0 + m1[r, 1] * p1 + m1[r, 2] * p2)
-    for r in range(3):
-        out[r] = m2[r, 0] * lms[0] + m2[r, 1] * lms[1] + m2[r, 2] * lms[2]
-
-
 @njit(nogil=True, parallel=True, cache=True)
-def _oklab_error_rows(a, b, lut, m1, m2, partial):
+def _oklab_error_rows(a, b, partial):
     h, w = a.shape[0], a.shape[1]
     for c in prange(partial.shape[0]):
         acc = 0.0
-        u = np.empty(3)
-        v = np.empty(3)
         for y in range(c * _ROWS, min(h, (c + 1) * _ROWS)):
             for x in range(w):
-                _oklab(lut, m1, m2, a, y, x, u)
-                _oklab(lut, m1, m2, b, y, x, v)
-                acc += np.sqrt((u[0] - v[0]) ** 2 + (u[1] - v[1]) ** 2 + (u[2] - v[2]) ** 2)
+                u0, u1, u2 = srgb8_to_oklab(a[y, x, 0], a[y, x, 1], a[y, x, 2])
+                v0, v1, v2 = srgb8_to_oklab(b[y, x, 0], b[y, x, 1], b[y, x, 2])
+                acc += np.sqrt((u0 - v0) ** 2 + (u1 - v1) ** 2 + (u2 - v2) ** 2)
         partial[c] = acc
 
 
@@ -82,8 +69,6 @@ def psnr(original, recoloured) -> float:
 def mean_oklab_error(original, recoloured) -> float:
     """Mean Euclidean OKLab distance between corresponding pixels (alpha ignored)."""
     a, b = _pair(original, recoloured)
-    levels = np.arange(256, dtype=np.float64)[:, None].repeat(3, axis=1)
-    lut = from_srgb(levels, "linear")[:, 0]
     partial = _partials(a.shape[0])
-    _oklab_error_rows(a, b, lut, _OK_M1, _OK_M2, partial)
+    _oklab_error_rows(a, b, partial)
     return float(partial.sum() / (a.shape[0] * a.shape[1]))

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-RGB = tuple[int, int, int]
+from palettelab.core.color.codes import RGB, hex_color
 
 UNKNOWN_SHARE = "–"
 LOCK_TOOLTIP = "Lock this colour: it stays in the palette when you re-run"
@@ -48,10 +48,6 @@ SWATCH_SIZE = (28, 20)
 MAX_ROWS = 256  # the largest palette
 POOL_BATCH = 16  # rows built per idle moment
 SHOW_BATCH = 24  # rows shown per event-loop turn when k grows
-
-
-def _hex(rgb: RGB) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def _lock_icon(color: QColor) -> QIcon:
@@ -192,7 +188,7 @@ class _PaletteRow(QWidget):
         changed = False
         if rgb != self._rgb:
             self._rgb = rgb
-            code = _hex(rgb)
+            code = hex_color(rgb)
             self.swatch.set_color(QColor(*rgb))
             self.hex_label.setText(code)
             self.lock_button.setAccessibleName(f"Lock {code}")
@@ -203,7 +199,7 @@ class _PaletteRow(QWidget):
             changed = True
         if changed:
             shown = "share unknown" if share == UNKNOWN_SHARE else f"{share} of the pixels"
-            self.setAccessibleName(f"Colour {self._index + 1}: {_hex(rgb)}, {shown}")
+            self.setAccessibleName(f"Colour {self._index + 1}: {hex_color(rgb)}, {shown}")
         self.set_locked(locked)
 
     def set_locked(self, locked: bool) -> None:
@@ -413,7 +409,7 @@ class PalettePanel(QWidget):
             row.set_locked(rgb in self._locked)
 
     def _copy(self, index: int) -> None:
-        code = _hex(self._colors[index])
+        code = hex_color(self._colors[index])
         QGuiApplication.clipboard().setText(code)
         self.message.emit(f"Copied {code}")
 
@@ -429,7 +425,7 @@ class PalettePanel(QWidget):
         # the picked-from colour has now, or drop the edit if that colour is gone.
         if index >= len(self._colors) or self._colors[index] != old:
             if old not in self._colors:
-                self.message.emit(f"{_hex(old)} is no longer in the palette; edit dropped")
+                self.message.emit(f"{hex_color(old)} is no longer in the palette; edit dropped")
                 return
             index = self._colors.index(old)
         self.colorEdited.emit(index, new)
@@ -441,7 +437,7 @@ class PalettePanel(QWidget):
         else:
             self._locked.discard(rgb)
         self._refresh_locks()  # other rows may show the same colour
-        self.message.emit(f"{'Locked' if checked else 'Unlocked'} {_hex(rgb)}")
+        self.message.emit(f"{'Locked' if checked else 'Unlocked'} {hex_color(rgb)}")
         self.lockedChanged.emit()
 
 

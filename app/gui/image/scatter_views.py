@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from palettelab.core.color.codes import color_codes
+
 SPACE_AXES = {"oklab": ("L", "a", "b"), "lab": ("L*", "a*", "b*"), "rgb": ("R", "G", "B")}
 
 # Axis pairs offered by the 2D view: combo text -> (x column, y column) of the coordinates.
@@ -255,12 +257,11 @@ class ColorScatter2D(QWidget):
         cache = self._center_brush_cache
         if len(cache) > _CENTER_BRUSH_LIMIT:
             cache.clear()
-        codes = (rgb[:, 0].astype(np.int32) << 16) | (rgb[:, 1].astype(np.int32) << 8) | rgb[:, 2]
         brushes = []
-        for code in codes.tolist():
+        for code, color in zip(color_codes(rgb).tolist(), rgb.tolist(), strict=True):
             brush = cache.get(code)
             if brush is None:
-                brush = cache[code] = QBrush(QColor(code >> 16, (code >> 8) & 255, code & 255))
+                brush = cache[code] = QBrush(QColor(*color))
             brushes.append(brush)
         return brushes
 
