@@ -294,6 +294,32 @@ def test_elbow_decreases_on_blobs():
     assert curve[2] == KMeans(3, n_init=3, random_state=0).fit(X).inertia_
 
 
+def test_elbow_fits_are_the_elbows_models():
+    from palettelab.core.clustering.metrics import elbow_fits
+
+    X, _ = blobs(400, 3, 3, 2)
+    fits = elbow_fits(X, [2, 3, 4], random_state=5)
+    models = list(fits)
+    assert [m.n_clusters for m in models] == [2, 3, 4]
+    assert [m.inertia_ for m in models] == elbow(X, [2, 3, 4], random_state=5)
+    with pytest.raises(InputError, match="k_values is empty"):  # checked at the call
+        elbow_fits(X, [])
+
+
+def test_labelling_inertia_is_the_within_cluster_sum_of_squares():
+    from palettelab.core.clustering.metrics import labelling_inertia
+
+    X, labels = blobs(300, 2, 3, 9)
+    expected = sum(((X[labels == j] - X[labels == j].mean(axis=0)) ** 2).sum()
+                   for j in range(3))
+    assert labelling_inertia(X, labels) == pytest.approx(expected, rel=1e-12)
+    assert labelling_inertia(X, labels + 10) == labelling_inertia(X, labels)  # any values
+    km = KMeans(3, random_state=0, tol=0.0).fit(X)  # at a fixed point: the k-means inertia
+    assert labelling_inertia(X, km.labels_) == pytest.approx(km.inertia_, rel=1e-10)
+    with pytest.raises(InputError, match="labels has 2 entries"):
+        labelling_inertia(X, [0, 1])
+
+
 # ---------------------------------------------------------------------------------------------
 # errors
 

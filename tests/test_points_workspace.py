@@ -202,6 +202,54 @@ def test_bad_file_reports_and_keeps_data(qtbot, workspace, tmp_path):
     assert workspace.data_combo.currentText() == "blobs"
 
 
+def choose_labels(qtbot, ws: PointsWorkspace, text: str):
+    """Pick ``text`` in the Labels box and wait for the file to be read again."""
+    with qtbot.waitSignal(ws.initialised, timeout=TIMEOUT):
+        ws.labels_combo.setCurrentText(text)
+    return ws.points()
+
+
+def test_labels_box_picks_the_label_column(qtbot, workspace, tmp_path):
+    load(qtbot, workspace, "blobs")
+    assert not workspace.labels_combo.isEnabled()  # a sample set: nothing to choose
+    path = tmp_path / "xy.csv"
+    path.write_text("x,y,label\n0,0,0\n0,1,0\n5,5,1\n5,6,1\n9,0,2\n")
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        workspace.open_path(str(path))
+    combo = workspace.labels_combo
+    assert combo.isEnabled()
+    assert [combo.itemText(i) for i in range(combo.count())] == ["auto", "none", "x", "y",
+                                                                 "label"]
+    assert combo.currentText() == "auto"
+    assert workspace.points().X.shape == (5, 2) and workspace.points().label_names == ("0", "1",
+                                                                                      "2")
+    points = choose_labels(qtbot, workspace, "none")
+    assert points.X.shape == (5, 3) and points.columns == ("x", "y", "label")
+    assert points.labels is None
+    assert [workspace.x_combo.itemText(i) for i in range(3)] == ["x", "y", "label"]
+    assert workspace.accuracy_label.text() == "No ground-truth labels in this data."
+    points = choose_labels(qtbot, workspace, "label")
+    assert points.columns == ("x", "y")
+    np.testing.assert_array_equal(points.labels, [0, 0, 1, 1, 2])
+    assert combo.currentText() == "label"
+    points = choose_labels(qtbot, workspace, "x")
+    assert points.columns == ("y", "label") and points.label_names == ("0", "5", "9")
+    assert not workspace.errors
+
+
+def test_labels_box_goes_back_after_a_failed_read(qtbot, workspace, tmp_path):
+    path = tmp_path / "named.csv"
+    path.write_text("x,y,label\n0,0,a\n0,1,a\n5,5,b\n")
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        workspace.open_path(str(path))
+    previous = workspace.points()
+    workspace.labels_combo.setCurrentText("none")  # 'a' is not a number
+    qtbot.waitUntil(lambda: bool(workspace.errors), timeout=TIMEOUT)
+    assert "row 2, column 'label'" in workspace.errors[0][1]
+    assert workspace.points() is previous
+    assert workspace.labels_combo.currentText() == "auto"
+
+
 def test_large_sets_show_a_sample(qtbot, workspace, tmp_path):
     path = tmp_path / "many.npy"
     np.save(path, np.random.default_rng(0).normal(size=(30_000, 2)))
@@ -214,5 +262,5 @@ def test_large_sets_show_a_sample(qtbot, workspace, tmp_path):
 def test_close_worker_stops_the_thread(qtbot, workspace):
     load(qtbot, workspace, "blobs")
     workspace.close_worker()
-    assert workspace._thread.isFinished()
-    assert not workspace._thread.isRunning()
+    assert workspace.worker.thread().isFinished()
+    assert not workspace.worker.is_running()

@@ -16,6 +16,8 @@ import json
 import time
 
 METHODS = ("kmeans", "minibatch", "spectral")
+#: the command's method names -> :data:`palettelab.core.points_session.METHODS`
+SESSION_METHODS = {"kmeans": "k-means", "minibatch": "mini-batch", "spectral": "spectral"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -62,39 +64,24 @@ def run(args: argparse.Namespace) -> int:
     _check_usage(args)
     import numpy as np
 
-    from palettelab.core.clustering.metrics import matched_accuracy
     from palettelab.core.formats.atomic import check_output_path
-    from palettelab.core.formats.points import load_points
+    from palettelab.core.points_session import PointsSession
 
     started = time.perf_counter()
     check_output_path(args.output)
-    points = load_points(args.input)
-    X = points.X
-    if args.method == "spectral":
-        from palettelab.core.clustering.spectral import SpectralClustering
-
-        model = SpectralClustering(args.k, n_init=args.n_init, random_state=args.seed)
-        labels = model.fit_predict(X)
-        n_iter = None
-    else:
-        from palettelab.core.clustering.kmeans import KMeans, MiniBatchKMeans
-
-        cls = KMeans if args.method == "kmeans" else MiniBatchKMeans
-        model = cls(args.k, init=args.init, n_init=args.n_init, random_state=args.seed)
-        model.fit(X)
-        labels, n_iter = model.labels_, int(model.n_iter_)
-    labels = np.asarray(labels, dtype=np.int64)
+    session = PointsSession.load(args.input, k=args.k, init=args.init, seed=args.seed)
+    # as the estimators fit: n_init starts drawn from the seed, the lowest inertia kept
+    session.fit(SESSION_METHODS[args.method], n_init=args.n_init)
+    labels = np.asarray(session.labels, dtype=np.int64)
     # the k-means objective of the labelling in the input space, whatever the method
-    inertia = 0.0
-    for j in np.unique(labels):
-        rows = X[labels == j]
-        inertia += float(((rows - rows.mean(axis=0)) ** 2).sum())
+    inertia = session.labelling_inertia()
     _write_labels(args.output, labels)
     if args.json:
         summary = {"n_clusters": int(args.k), "method": args.method, "inertia": inertia,
-                   "n_iter": n_iter, "n_points": int(X.shape[0]),
+                   "n_iter": session.n_iter, "n_points": session.n,
                    "seconds": round(time.perf_counter() - started, 4)}
-        if points.labels is not None:
-            summary["accuracy"] = round(matched_accuracy(labels, points.labels), 6)
+        accuracy = session.accuracy()  # when the file has a label column
+        if accuracy is not None:
+            summary["accuracy"] = round(accuracy, 6)
         print(json.dumps(summary))
     return 0

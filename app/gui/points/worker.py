@@ -3,46 +3,42 @@
 The workspace never runs clustering code in the GUI thread, not even one E-step on 300 points:
 on a 2-core machine a GUI that computes stutters the moment the data grows, and keeping one
 rule is simpler than a size threshold.  Numba's ``workqueue`` layer is also not safe to enter
-from two threads, so only this thread calls the parallel kernels.
+from two threads, so only this thread calls the parallel kernels.  The thread, the warm-up,
+staleness, frame pacing and the compute lock are the
+:class:`~palettelab.app.gui.worker_host.WorkerHost`'s, shared with the image workspace.
 
-The worker owns the stepping state (initial centres, current centres, labels), so the E and M
+The worker owns the stepping state -- a :class:`~palettelab.core.points_session.PointsSession`,
+which does all the computing (views, starts, E and M steps, runs, sweeps) -- so the E and M
 commands queued by the GUI apply in order to one consistent state whatever the GUI's latency.
+Its slots only carry jobs: call the session, emit the result.
 
 * **Epochs.**  Every command that replaces the state (load, initialise, run, adopt a start) and
   every batch of several starts carries a new GUI epoch; results carry the epoch of the state
   they came from, and the GUI drops those of an older epoch.  Long jobs poll the epoch, which
-  the GUI moves forward with the thread-safe :meth:`PointsWorker.advance` (elbow curves:
-  :meth:`PointsWorker.advance_elbow`), so a newer command cancels them (newest wins).
-* **Live frames** of a run to convergence go out at most ``MAX_FPS`` a second, and only after the
-  GUI drew the previous one (:meth:`PointsWorker.frame_shown`).
+  the GUI moves forward with the thread-safe :meth:`PointsWorker.advance` (elbow curves, a
+  host channel of their own: :meth:`PointsWorker.advance_elbow`), so a newer command cancels
+  them (newest wins).
+* **Live frames** of a run to convergence are paced by the host's
+  :class:`~palettelab.app.gui.worker_host.FramePacer`.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 
-from palettelab.app.gui.compute_lock import exclusive
+from palettelab.app.gui.worker_host import Cancelled, WorkerHost, exclusive
+from palettelab.core.points_session import INITS, METHODS  # noqa: F401 (the workspace's)
 
-#: live frames per second during a run to convergence, at most
-MAX_FPS = 30
+if TYPE_CHECKING:
+    from palettelab.core.points_session import PointsSession, Start
+
 #: points drawn in the scatter (a seeded sample beyond that)
 DRAW_LIMIT = 8_000  # points drawn: pyqtgraph needs ~10 ms per 1,000 on an update
-#: points the per-cluster silhouette plot uses (exact below, a seeded sample above)
-SILHOUETTE_LIMIT = 5000
-#: rows of the sample the PCA axes are computed on
-PCA_ROWS = 50_000
-
-INITS = ("k-means++", "random", "farthest point", "manual")
-METHODS = ("k-means", "mini-batch", "spectral")
-
-
-class Cancelled(Exception):
-    """A newer command made the running job stale."""
 
 
 @dataclass(frozen=True)
@@ -125,19 +121,9 @@ class State:
 
 
 @dataclass(frozen=True)
-class Start:
-    """One of several starts, run to convergence."""
-
-    seed: int
-    initial: np.ndarray
-    centers: np.ndarray
-    labels: np.ndarray
-    inertia: float
-    iterations: int
-
-
-@dataclass(frozen=True)
 class StartsResult:
+    """Several starts (:class:`palettelab.core.points_session.Start`), the best one marked."""
+
     epoch: int
     starts: tuple[Start, ...]
     best: int
@@ -157,34 +143,9 @@ class ElbowResult:
     sample_labels: np.ndarray | None
 
 
-def farthest_point_centers(X: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """First centre a seeded random point, then repeatedly the point farthest from its nearest
-    centre (Gonzalez's heuristic): it spreads the centres out, outliers first."""
-    rng = np.random.default_rng(seed)
-    rows = [int(rng.integers(X.shape[0]))]
-    nearest = ((X - X[rows[0]]) ** 2).sum(axis=1)
-    for _ in range(1, k):
-        rows.append(int(np.argmax(nearest)))
-        nearest = np.minimum(nearest, ((X - X[rows[-1]]) ** 2).sum(axis=1))
-    return X[rows].copy()
-
-
-def initial_centers(X: np.ndarray, k: int, init: str, seed: int) -> np.ndarray:
-    """Starting centres for ``init`` (k-means++, random, farthest point); manual is the GUI's."""
-    from palettelab.core.clustering.kmeans import kmeans_plusplus
-
-    if init == "random":
-        rng = np.random.default_rng(seed)
-        return X[np.sort(rng.choice(X.shape[0], size=k, replace=False))].copy()
-    if init == "farthest point":
-        return farthest_point_centers(X, k, seed)
-    return np.array(kmeans_plusplus(X, k, random_state=seed))
-
-
-class PointsWorker(QObject):
+class PointsWorker(WorkerHost):
     """Loads point sets and runs every clustering job of the points workspace."""
 
-    ready = Signal(float)  # seconds the kernels took to compile or load
     loaded = Signal(object)  # LoadedPoints
     loadFailed = Signal(str)
     state = Signal(object)  # State
@@ -193,65 +154,39 @@ class PointsWorker(QObject):
     failed = Signal(str)  # one-line message of a failed job
 
     def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._newest = 0
-        self._newest_elbow = 0
-        self._frame_shown = True
-        self._points = None
+        super().__init__(self._warm_kernels)
+        self.elbow_jobs = self.channel()
+        # the loaded points and their clustering (everything the jobs compute lives there)
+        self._session: PointsSession | None = None
         self._epoch = 0
-        self._k = 0
-        self._method = "k-means"
-        self._initial: np.ndarray | None = None
-        self._centers: np.ndarray | None = None
-        self._labels: np.ndarray | None = None
-        self._iteration = 0
-        self._history: list[float] = []
-        self._starts: tuple[Start, ...] = ()
 
     # --- thread-safe, called from the GUI thread ------------------------------------------------
 
     def advance(self, epoch: int) -> None:
         """The GUI issued clustering command ``epoch``: older long jobs are now stale."""
-        with self._lock:
-            self._newest = epoch
+        self.jobs.set(epoch)
 
     def advance_elbow(self, epoch: int) -> None:
         """The GUI asked for elbow curves ``epoch`` (or loaded new data): older ones are stale."""
-        with self._lock:
-            self._newest_elbow = epoch
+        self.elbow_jobs.set(epoch)
 
-    def is_stale(self, epoch: int) -> bool:
-        with self._lock:
-            return epoch != self._newest
+    # --- run in the worker thread ---------------------------------------------------------------
 
-    def _elbow_stale(self, epoch: int) -> bool:
-        with self._lock:
-            return epoch != self._newest_elbow
-
-    def frame_shown(self) -> None:
-        """The GUI drew the last live frame: the next one may go out."""
-        self._frame_shown = True
-
-    # --- slots, run in the worker thread --------------------------------------------------------
-
-    @Slot()
-    @exclusive
-    def warm_up(self) -> None:
-        """Compile the kernels, or load them from the numba cache, before the first job."""
+    @staticmethod
+    def _warm_kernels() -> None:
+        """Compile (or load) the clustering kernels (the host times it and reports ``ready``)."""
         from palettelab.core.clustering.kmeans import warm_up
 
-        start = time.perf_counter()
         warm_up()
-        self.ready.emit(time.perf_counter() - start)
 
-    @Slot(int, str)
+    @Slot(int, str, object)
     @exclusive
-    def load_path(self, epoch: int, path: str) -> None:
-        """Read a point file; on failure the previous points stay loaded."""
+    def load_path(self, epoch: int, path: str, label_column: str | int | None) -> None:
+        """Read a point file, its labels from ``label_column`` (as in ``load_points``); on
+        failure the previous points stay loaded."""
         from palettelab.core.formats.points import load_points
 
-        self._load(epoch, lambda: load_points(path))
+        self._load(epoch, lambda: load_points(path, label_column=label_column))
 
     @Slot(int, str)
     @exclusive
@@ -263,91 +198,60 @@ class PointsWorker(QObject):
 
     def _load(self, epoch: int, read) -> None:
         from palettelab.core.errors import InputError
+        from palettelab.core.points_session import PointsSession
 
         start = time.perf_counter()
         try:
-            points = read()
+            session = PointsSession(read())
         except (InputError, OSError) as exc:
             self.loadFailed.emit(str(exc))
             return
-        X = points.X
-        n = X.shape[0]
-        rng = np.random.default_rng(0)
-        shown = (np.arange(n) if n <= DRAW_LIMIT
-                 else np.sort(rng.choice(n, size=DRAW_LIMIT, replace=False)))
-        rows = X if n <= PCA_ROWS else X[np.sort(rng.choice(n, size=PCA_ROWS, replace=False))]
-        mean = rows.mean(axis=0)
-        if X.shape[1] >= 2:
-            axes = np.linalg.svd(rows - mean, full_matrices=False)[2][:2]
-        else:  # one column: plot it against zero
-            axes = np.array([[1.0], [0.0]])
-        self._points = points
+        shown = session.sample(DRAW_LIMIT)
+        view = session.pca
+        self._session = session
         self._epoch = epoch
-        self._initial = self._centers = self._labels = None
-        self._starts = ()
-        self.loaded.emit(LoadedPoints(epoch, points, shown, mean, axes,
-                                      (X[shown] - mean) @ axes.T, time.perf_counter() - start))
+        self.loaded.emit(LoadedPoints(epoch, session.points, shown, view.mean, view.axes,
+                                      view.project(session.X[shown]),
+                                      time.perf_counter() - start))
 
     @Slot(object)
     @exclusive
     def initialise(self, request: InitRequest) -> None:
         """Choose the starting centres and forget the labels."""
-        if self._points is None:
+        if self._session is None:
             return
-        X = self._points.X
         try:
-            if request.k > X.shape[0]:
-                raise ValueError(f"k={request.k} is more than the {X.shape[0]} points")
-            if request.init == "manual":
-                centers = np.array(request.centers, dtype=np.float64)
-            else:
-                centers = initial_centers(X, request.k, request.init, request.seed)
-        except ValueError as exc:
+            self._session.initialise(request.init, k=request.k, seed=request.seed,
+                                     centers=request.centers)
+        except ValueError as exc:  # InputError
             self.failed.emit(str(exc))
             return
-        self._epoch, self._k, self._method = request.epoch, request.k, "k-means"
-        self._initial = centers
-        self._restart()
+        self._epoch = request.epoch
         self.state.emit(self._state("init"))
-
-    def _restart(self) -> None:
-        self._centers = self._initial.copy()
-        self._labels = None
-        self._iteration = 0
-        self._history = []
 
     @Slot()
     @exclusive
     def reset(self) -> None:
         """Back to the starting centres."""
-        if self._initial is None:
+        if self._session is None or self._session.initial is None:
             return
-        self._restart()
+        self._session.reset()
         self.state.emit(self._state("init"))
 
     @Slot(str)
     @exclusive
     def step(self, half: str) -> None:
-        """One half-step: "E" relabels every point, "M" moves every centre to its mean."""
-        from palettelab.core.clustering.kmeans import assign, update
-
-        if self._centers is None or self._points is None:
+        """One half-step: "E" relabels every point, "M" moves every centre to its mean (an
+        M before any labels is an E)."""
+        session = self._session
+        if session is None or session.centers is None:
             return
-        X = self._points.X
-        if half == "E" or self._labels is None:
-            labels, sq_dist = assign(X, self._centers)
-            converged = self._labels is not None and np.array_equal(labels, self._labels)
-            self._labels = labels
-            inertia = float(sq_dist.sum())
-            self._history.append(inertia)
-            self.state.emit(self._state("E", inertia=inertia, converged=converged))
+        if half == "E" or session.labels is None:
+            session.assign()
+            self.state.emit(self._state("E"))
             return
-        previous = self._centers
-        self._centers = update(X, self._labels, self._k, old_centers=previous)
-        self._iteration += 1
-        inertia = float(((X - self._centers[self._labels]) ** 2).sum())
-        self._history.append(inertia)
-        self.state.emit(self._state("M", inertia=inertia, previous=previous))
+        session.update()
+        self.state.emit(self._state("M"))
 
     @Slot(object)
     @exclusive
@@ -356,7 +260,7 @@ class PointsWorker(QObject):
         frames), spectral from scratch (centres shown are the cluster means)."""
         from palettelab.core.errors import InputError
 
-        if self._points is None:
+        if self._session is None:
             return
         try:
             self._run(request)
@@ -366,147 +270,82 @@ class PointsWorker(QObject):
             self.failed.emit(str(exc))
 
     def _run(self, request: RunRequest) -> None:
-        from palettelab.core.clustering.kmeans import KMeans, MiniBatchKMeans, update
-        from palettelab.core.clustering.spectral import SpectralClustering
-
-        X = self._points.X
-        k = request.k
-        self._epoch, self._method = request.epoch, request.method
-        if request.method == "spectral":
-            labels = SpectralClustering(k, random_state=request.seed).fit(X).labels_
-            if self.is_stale(request.epoch):
+        session = self._session
+        self._epoch = request.epoch
+        # the session's steps: k-means and mini-batch from the starting centres (k-means++ ones
+        # when there are none for k), spectral one final step; the state moves to the frames
+        # taken here and, once the steps run out, to the result
+        steps = session.steps(request.method, k=request.k, seed=request.seed, init="k-means++")
+        self.frames.restart()
+        for step in steps:
+            if self.jobs.is_stale(request.epoch):
                 raise Cancelled
-            self._k, self._initial = k, None
-            self._centers = update(X, labels, k)
-            self._labels = labels
-            inertia = float(((X - self._centers[labels]) ** 2).sum())
-            self._iteration, self._history = 0, [inertia]
-            self.state.emit(self._state("result", inertia=inertia, converged=True))
-            return
-        if self._initial is None or self._initial.shape[0] != k:
-            self._initial = initial_centers(X, k, "k-means++", request.seed)
-        self._k = k
-        if request.method == "mini-batch":
-            model = MiniBatchKMeans(k, init=self._initial, random_state=request.seed,
-                                    batch_size=min(1024, X.shape[0]))
-        else:
-            model = KMeans(k, init=self._initial, random_state=request.seed)
-        self._history = []
-        last_emit = 0.0
-        self._frame_shown = True
-        step = None
-        # a mini-batch step's inertia is a pass over every row: its chart gets a point per frame
-        every_step = request.method != "mini-batch"
-        for step in model.steps(X):
-            if self.is_stale(request.epoch):
-                raise Cancelled
-            if every_step:
-                self._history.append(step.inertia)
-            now = time.perf_counter()
-            if self._frame_shown and now - last_emit >= 1.0 / MAX_FPS and not step.converged:
-                self._frame_shown = False
-                last_emit = now
-                if not every_step:
-                    self._history.append(step.inertia)
-                self._centers, self._labels = step.centers, step.labels
-                self._iteration = step.iteration
-                self.state.emit(self._state("frame", inertia=step.inertia))
-        self._centers, self._labels = model.cluster_centers_.copy(), model.labels_
-        self._iteration = step.iteration
-        if not every_step:
-            self._history.append(float(model.inertia_))
-        self.state.emit(self._state("result", inertia=float(model.inertia_), converged=True))
+            if not step.converged and self.frames.take():
+                session.take(step)
+                self.state.emit(self._state("frame"))
+        self.state.emit(self._state("result"))
 
     @Slot(object)
     @exclusive
     def several_starts(self, request: StartsRequest) -> None:
         """Run ``n`` starts to convergence, to show that k-means finds local optima."""
-        from palettelab.core.clustering.kmeans import KMeans
-        from palettelab.core.errors import InputError
-
-        if self._points is None:
+        if self._session is None:
             return
-        X = self._points.X
-        init = "k-means++" if request.init == "manual" else request.init
-        starts = []
-        try:
-            for i in range(request.n):
-                if self.is_stale(request.epoch):
-                    return
-                seed = request.seed + i
-                initial = initial_centers(X, request.k, init, seed)
-                model = KMeans(request.k, init=initial).fit(X)
-                starts.append(Start(seed, initial, model.cluster_centers_.copy(), model.labels_,
-                                    float(model.inertia_), int(model.n_iter_)))
-        except (InputError, ValueError) as exc:
+        try:  # a newer command cancels the batch between two starts
+            result = self._session.several_starts(
+                request.n, k=request.k, init=request.init, seed=request.seed,
+                progress=lambda *_: self.jobs.check(request.epoch))
+        except Cancelled:
+            return
+        except ValueError as exc:  # InputError
             self.failed.emit(str(exc))
             return
-        self._starts = tuple(starts)
-        best = int(np.argmin([s.inertia for s in starts]))
-        self.starts.emit(StartsResult(request.epoch, self._starts, best))
+        self.starts.emit(StartsResult(request.epoch, result.starts, result.best))
 
     @Slot(int, int)
     @exclusive
     def adopt(self, epoch: int, index: int) -> None:
         """Make start ``index`` the current state (its final centres and labels)."""
-        if not 0 <= index < len(self._starts):
+        session = self._session
+        if session is None or not 0 <= index < len(session.starts):
             return
-        start = self._starts[index]
-        self._epoch, self._method, self._k = epoch, "k-means", start.centers.shape[0]
-        self._initial = start.initial
-        self._centers, self._labels = start.centers, start.labels
-        self._iteration, self._history = start.iterations, [start.inertia]
-        self.state.emit(self._state("result", inertia=start.inertia, converged=True))
+        session.adopt(index)
+        self._epoch = epoch
+        self.state.emit(self._state("result"))
 
     @Slot(object)
     @exclusive
     def elbow_silhouette(self, request: ElbowRequest) -> None:
-        """Inertia (as :func:`palettelab.core.clustering.metrics.elbow`) and silhouette
-        (:func:`silhouette_auto`) per
-        k, each k fitted once for both; then per-point silhouettes of the current labels."""
-        from palettelab.core.clustering.kmeans import KMeans
-        from palettelab.core.clustering.metrics import silhouette_auto, silhouette_samples
+        """Elbow and silhouette curves (:meth:`PointsSession.sweep
+        <palettelab.core.points_session.PointsSession.sweep>`: each k fitted once for both, as
+        :func:`palettelab.core.clustering.metrics.elbow` fits it); then per-point silhouettes
+        of the GUI's current labels."""
         from palettelab.core.errors import InputError
 
-        if self._points is None:
+        session = self._session
+        if session is None:
             return
-        X = self._points.X
-        ks = tuple(k for k in range(request.k_min, request.k_max + 1) if k <= X.shape[0])
-        inertia, silhouette, used = [], [], X.shape[0]
-        try:
-            for k in ks:
-                if self._elbow_stale(request.epoch):
-                    return
-                model = KMeans(k, n_init=1, random_state=request.seed).fit(X)
-                inertia.append(float(model.inertia_))
-                score, used = silhouette_auto(X, model.labels_)
-                silhouette.append(score)
+        try:  # a newer request cancels the curves between two values of k
+            sweep = session.sweep(range(request.k_min, request.k_max + 1), seed=request.seed,
+                                  progress=lambda *_: self.elbow_jobs.check(request.epoch))
             samples = sample_labels = None
-            if request.labels is not None and len(np.unique(request.labels)) > 1:
-                rows = np.arange(X.shape[0])
-                if X.shape[0] > SILHOUETTE_LIMIT:
-                    rng = np.random.default_rng(request.seed)
-                    rows = np.sort(rng.choice(X.shape[0], SILHOUETTE_LIMIT, replace=False))
-                sample_labels = np.asarray(request.labels)[rows]
-                samples = silhouette_samples(X[rows], sample_labels)
+            if request.labels is not None:
+                samples, sample_labels = (session.silhouettes(request.labels, seed=request.seed)
+                                          or (None, None))
+        except Cancelled:
+            return
         except InputError as exc:
             self.failed.emit(str(exc))
             return
-        self.elbow.emit(ElbowResult(request.epoch, ks, tuple(inertia), tuple(silhouette),
-                                    used, X.shape[0], samples, sample_labels))
+        self.elbow.emit(ElbowResult(request.epoch, sweep.ks, sweep.inertia, sweep.silhouette,
+                                    sweep.silhouette_used, sweep.n, samples, sample_labels))
 
     # --- helpers --------------------------------------------------------------------------------
 
-    def _state(self, phase: str, *, inertia: float | None = None, converged: bool = False,
-               previous: np.ndarray | None = None) -> State:
-        from palettelab.core.clustering.metrics import confusion_matrix, matched_accuracy
-
-        accuracy = confusion = None
-        truth = self._points.labels
-        if truth is not None and self._labels is not None:
-            accuracy = matched_accuracy(self._labels, truth)
-            confusion = confusion_matrix(truth, self._labels)
-        return State(self._epoch, phase, self._method, self._centers.copy(),
-                     None if self._labels is None else self._labels.copy(), self._iteration,
-                     inertia, converged, tuple(self._history), previous, accuracy, confusion)
+    def _state(self, phase: str) -> State:
+        """The session's state as it stands, for the GUI (arrays copied)."""
+        s = self._session
+        return State(self._epoch, phase, s.method, s.centers.copy(),
+                     None if s.labels is None else s.labels.copy(), s.iteration, s.inertia,
+                     s.converged, tuple(s.history), s.previous, s.accuracy(), s.confusion())
 

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -50,9 +50,14 @@ from palettelab.app.gui.points.worker import (
     StartsResult,
     State,
 )
+from palettelab.app.gui.worker_host import shutdown
 from palettelab.core.datasets import DATASETS
+from palettelab.core.formats.points import AUTO
+from palettelab.core.projection import Projection, column_view
 
 OPEN_FILE = "Open file…"
+#: the first two choices of the Labels box; the file's columns follow them
+LABELS_AUTO, LABELS_NONE = "auto", "none"
 POINT_FILTER = "Point files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
 #: a qualitative palette (Tableau 20 order: ten strong colours, then their light partners)
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -86,8 +91,7 @@ class PointsWorkspace(QWidget):
     """Load a point set, choose k and an initialisation, and step, play or run k-means."""
 
     # to the worker (queued: they run in its thread)
-    _warmUp = Signal()
-    _loadPath = Signal(int, str)
+    _loadPath = Signal(int, str, object)  # epoch, path, label column as in load_points
     _loadDataset = Signal(int, str)
     _initialiseRequest = Signal(object)
     _resetRequest = Signal()
@@ -109,6 +113,8 @@ class PointsWorkspace(QWidget):
         self._epoch = 0
         self._state_epoch = -1  # of the newest command that replaces the clustering state
         self._load_epoch = -1
+        self._load_labels: str | int | None = AUTO  # label column of the newest load request
+        self._labels_loaded: str | int | None = AUTO  # ... and of the points shown
         self._starts_epoch = -1
         self._elbow_epoch = -1
         self._loaded: LoadedPoints | None = None
@@ -129,6 +135,12 @@ class PointsWorkspace(QWidget):
         self.data_combo = QComboBox()
         self.data_combo.addItems([*DATASETS, OPEN_FILE])
         self.data_combo.activated.connect(self._data_chosen)
+        self.labels_combo = QComboBox()
+        self.labels_combo.setToolTip("The column of a point file that holds the ground truth: "
+                                     "found by its name (label, class, target), none, or "
+                                     "the one chosen here; the file is read again")
+        self.labels_combo.currentIndexChanged.connect(self._labels_chosen)
+        self.labels_combo.setEnabled(False)  # until a file is loaded
         self.view_combo = QComboBox()
         self.view_combo.addItems(["PCA", "Columns"])
         self.x_combo, self.y_combo = QComboBox(), QComboBox()
@@ -274,6 +286,7 @@ class PointsWorkspace(QWidget):
         # the side panel
         form = QFormLayout()
         form.addRow("Data", self.data_combo)
+        form.addRow("Labels", self.labels_combo)
         form.addRow("View", self.view_combo)
         axes = QHBoxLayout()
         axes.addWidget(self.x_combo)
@@ -330,12 +343,7 @@ class PointsWorkspace(QWidget):
         self._enable_steps()
 
     def _start_worker(self) -> None:
-        self._thread = QThread(self)
-        self._thread.setObjectName("PaletteLab points worker")
         self.worker = PointsWorker()
-        self.worker.moveToThread(self._thread)
-        self._thread.finished.connect(self.worker.deleteLater)
-        self._warmUp.connect(self.worker.warm_up)
         self._loadPath.connect(self.worker.load_path)
         self._loadDataset.connect(self.worker.load_dataset)
         self._initialiseRequest.connect(self.worker.initialise)
@@ -351,20 +359,15 @@ class PointsWorkspace(QWidget):
         self.worker.starts.connect(self._on_starts)
         self.worker.elbow.connect(self._on_elbow)
         self.worker.failed.connect(self._on_failed)
-        self._thread.start()
-        self._warmUp.emit()
+        self.worker.start(self, "PaletteLab points worker")
 
     def close_worker(self) -> None:
-        """Cancel any long job and stop the worker thread (call from the window's closeEvent).
+        """Stop playing and stop the worker thread (the host's shutdown policy: any long job is
+        cancelled, the wait is bounded).
 
         Safe to call twice: the window and a test fixture may both do it."""
         self._timer.stop()
-        if not self._thread.isRunning():
-            return
-        self.worker.advance(self._next_epoch())
-        self.worker.advance_elbow(self._next_epoch())
-        self._thread.quit()
-        self._thread.wait()
+        shutdown(self.worker)
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -372,12 +375,16 @@ class PointsWorkspace(QWidget):
         """Load built-in set ``name`` (one of :data:`palettelab.core.datasets.DATASETS`) in the
         worker."""
         self._load_epoch = self._next_epoch()
+        self._load_labels = AUTO
         self._loadDataset.emit(self._load_epoch, name)
 
-    def open_path(self, path: str) -> None:
-        """Load a point file in the worker; the current points stay if it cannot be read."""
+    def open_path(self, path: str, label_column: str | int | None = AUTO) -> None:
+        """Load a point file in the worker, its labels from ``label_column`` (as in
+        :func:`~palettelab.core.formats.points.load_points`); the current points stay if it
+        cannot be read."""
         self._load_epoch = self._next_epoch()
-        self._loadPath.emit(self._load_epoch, str(path))
+        self._load_labels = label_column
+        self._loadPath.emit(self._load_epoch, str(path), label_column)
 
     def labels(self) -> np.ndarray | None:
         """Cluster of every point (None before the first E-step)."""
@@ -418,6 +425,14 @@ class PointsWorkspace(QWidget):
             self.open_path(path)
         else:
             self._select_data_item()
+
+    def _labels_chosen(self, index: int) -> None:
+        """Read the loaded file again with the label column picked in the Labels box."""
+        if index < 0 or self._loaded is None:
+            return
+        choice = (AUTO, None)[index] if index < 2 else index - 2
+        if choice != self._labels_loaded:
+            self.open_path(self._loaded.points.path, choice)
 
     def _initialise(self) -> None:
         """New starting centres for the current k, init and seed (or wait for clicks)."""
@@ -537,6 +552,8 @@ class PointsWorkspace(QWidget):
         points = loaded.points
         n, d = points.X.shape
         self._select_data_item()
+        self._labels_loaded = self._load_labels
+        self._fill_labels_combo()
         for combo in (self.view_combo, self.x_combo, self.y_combo):
             combo.blockSignals(True)
         self.x_combo.clear()
@@ -569,6 +586,7 @@ class PointsWorkspace(QWidget):
 
     def _on_load_failed(self, message: str) -> None:
         self._select_data_item()
+        self._select_labels_item()
         self.show_error("Could not load the points", message)
 
     def _on_failed(self, message: str) -> None:
@@ -647,6 +665,33 @@ class PointsWorkspace(QWidget):
         index = self.data_combo.findText(name) if path.startswith("dataset:") else -1
         self.data_combo.setCurrentIndex(index if index >= 0 else self.data_combo.count() - 1)
 
+    def _fill_labels_combo(self) -> None:
+        """Offer auto, none and the columns of a loaded file (nothing for a sample set)."""
+        columns = self._loaded.points.file_columns
+        self.labels_combo.blockSignals(True)
+        self.labels_combo.clear()
+        if columns:
+            self.labels_combo.addItems([LABELS_AUTO, LABELS_NONE, *columns])
+        self.labels_combo.blockSignals(False)
+        self.labels_combo.setEnabled(bool(columns))
+        self._select_labels_item()
+
+    def _select_labels_item(self) -> None:
+        """Point the Labels box at the choice the shown points were read with."""
+        if self._loaded is None or not self._loaded.points.file_columns:
+            return
+        choice = self._labels_loaded
+        if choice == AUTO:
+            index = 0
+        elif choice is None:
+            index = 1
+        else:  # a column the file was read with, so it is there
+            columns = self._loaded.points.file_columns
+            index = 2 + (choice if isinstance(choice, int) else columns.index(choice))
+        self.labels_combo.blockSignals(True)
+        self.labels_combo.setCurrentIndex(index)
+        self.labels_combo.blockSignals(False)
+
     def _is_pca(self) -> bool:
         return (self._loaded is not None and self._loaded.points.X.shape[1] > 2
                 and self.view_combo.currentText() == "PCA")
@@ -670,7 +715,7 @@ class PointsWorkspace(QWidget):
         if self._is_pca():
             self._coords = loaded.pca_shown
         else:
-            self._coords = loaded.points.X[loaded.shown][:, self._columns()]
+            self._coords = self._project(loaded.points.X[loaded.shown])
         self.plot_widget.setLabel("bottom", "PCA 1" if self._is_pca()
                                   else loaded.points.columns[self._columns()[0]])
         self.plot_widget.setLabel("left", "PCA 2" if self._is_pca()
@@ -679,11 +724,15 @@ class PointsWorkspace(QWidget):
     def _columns(self) -> list[int]:
         return [max(0, self.x_combo.currentIndex()), max(0, self.y_combo.currentIndex())]
 
+    def _view(self) -> Projection:
+        """The map to the plot's plane: the loaded PCA axes, or the two chosen columns."""
+        if self._is_pca():
+            return Projection(self._loaded.pca_mean, self._loaded.pca_axes)
+        return column_view(self._loaded.points.X.shape[1], *self._columns())
+
     def _project(self, A: np.ndarray) -> np.ndarray:
         """The view's 2-D coordinates of rows ``A`` (k centres: cheap enough for the GUI)."""
-        if self._is_pca():
-            return (A - self._loaded.pca_mean) @ self._loaded.pca_axes.T
-        return A[:, self._columns()]
+        return self._view().project(A)
 
     def _show_state(self) -> None:
         """Redraw points, centres, trail, Voronoi, labels, charts and the centre images."""
