@@ -4,20 +4,30 @@
                [--init k-means++|random] [--n-init N] [--seed S] [--json]
 
 LABELS.csv has a header ``label`` and one integer a line, in input order.  A ground-truth
-column in the input (``label``, ``class``, ``target`` or ``y``) is never clustered; with
+column in the input (``label``, ``labels``, ``class`` or ``target``) is never clustered; with
 ``--json`` the summary then also reports the matched accuracy.  Like ``quantize``, the output
 path is checked before the run and written atomically.
+
+One column of integers under a header is valid CSV, TSV and whitespace text alike, so
+``.csv``, ``.tsv`` and ``.txt`` get the same bytes (and ``palettelab cluster`` reads each of
+them back as a point file); any other name is refused, so that ``-o labels.png`` does not
+produce a text file named like an image.  ``-o -`` writes the labels to standard output (not
+together with ``--json``, which prints there too).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
+
+from palettelab.app.cli import options
 
 METHODS = ("kmeans", "minibatch", "spectral")
 #: the command's method names -> :data:`palettelab.core.points_session.METHODS`
 SESSION_METHODS = {"kmeans": "k-means", "minibatch": "mini-batch", "spectral": "spectral"}
+#: the label file's extensions (one format fits them all, see above); "-" is standard output
+LABEL_EXTENSIONS = (".csv", ".tsv", ".txt")
+STDOUT = "-"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-k", "--clusters", dest="k", type=int, required=True, metavar="N",
                    help="number of clusters")
     p.add_argument("-o", "--output", required=True, metavar="LABELS.csv",
-                   help="where to write the labels (header 'label', one integer a line)")
+                   help="where to write the labels (header 'label', one integer a line): "
+                        ".csv, .tsv or .txt, or - for standard output")
     p.add_argument("--method", choices=METHODS, default="kmeans",
                    help="kmeans (default), minibatch (millions of points) or spectral "
                         "(non-linear shapes such as moons)")
@@ -38,7 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="how k-means picks its starting centres (default k-means++)")
     p.add_argument("--n-init", type=int, default=1, metavar="N",
                    help="number of starts; the lowest inertia wins (default 1)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--seed", type=options.seed, default=0, metavar="S",
+                   help=f"random seed, 0 to {options.SEED_MAX} (default 0)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON summary (n_clusters, inertia, n_iter, seconds)")
     p.set_defaults(run=run, parser=p)
@@ -49,26 +61,49 @@ def _check_usage(args: argparse.Namespace) -> None:
         args.parser.error(f"-k must be at least 1, got {args.k}")
     if args.n_init < 1:
         args.parser.error(f"--n-init must be at least 1, got {args.n_init}")
+    if args.output == STDOUT and args.json:
+        args.parser.error("-o - and --json both write to standard output; give -o a file name")
+
+
+def _check_output(path: str) -> None:
+    """InputError unless the labels can be written to ``path`` (before the run)."""
+    from palettelab.app.cli.runtime import check_stdout
+    from palettelab.core.errors import InputError
+    from palettelab.core.formats.atomic import check_output_path
+
+    if path == STDOUT:
+        check_stdout("the labels")
+        return
+    suffix = check_output_path(path).suffix.lower()
+    if suffix not in LABEL_EXTENSIONS:
+        shown = f"'{suffix}'" if suffix else "no extension"
+        raise InputError(f"{path}: labels are written as text, not {shown}; use "
+                         f"{', '.join(LABEL_EXTENSIONS)}, or - for standard output")
 
 
 def _write_labels(path: str, labels) -> None:
+    from palettelab.app.cli.runtime import write_stdout
     from palettelab.core.formats.atomic import atomic_write
 
+    text = "label\n" + "".join(f"{label}\n" for label in labels.tolist())
+    if path == STDOUT:
+        write_stdout(text, "the labels")
+        return
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as out:
-        out.write("label\n")
-        out.write("\n".join(map(str, labels.tolist())))
-        out.write("\n")
+        out.write(text)
 
 
 def run(args: argparse.Namespace) -> int:
     _check_usage(args)
     import numpy as np
 
-    from palettelab.core.formats.atomic import check_output_path
+    from palettelab.app.cli.runtime import check_stdout, print_json
     from palettelab.core.points_session import PointsSession
 
     started = time.perf_counter()
-    check_output_path(args.output)
+    _check_output(args.output)
+    if args.json:
+        check_stdout("the JSON summary")
     session = PointsSession.load(args.input, k=args.k, init=args.init, seed=args.seed)
     # as the estimators fit: n_init starts drawn from the seed, the lowest inertia kept
     session.fit(SESSION_METHODS[args.method], n_init=args.n_init)
@@ -83,5 +118,5 @@ def run(args: argparse.Namespace) -> int:
         accuracy = session.accuracy()  # when the file has a label column
         if accuracy is not None:
             summary["accuracy"] = round(accuracy, 6)
-        print(json.dumps(summary))
+        print_json(summary)
     return 0

@@ -12,6 +12,7 @@ imported only when the GUI is actually launched.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 from palettelab import __version__
 from palettelab.app.cli import cluster as cmd_cluster
 from palettelab.app.cli import quantize as cmd_quantize
+from palettelab.app.cli.runtime import batch_process
 from palettelab.core.errors import InputError
 
 PROG = "palettelab"
@@ -65,6 +67,32 @@ def _looks_like_file(word: str) -> bool:
     return bool(path.suffix) or "/" in word or "\\" in word or path.exists()
 
 
+#: Qt platforms that need a display server, and the variable that names it
+_DISPLAY_VARIABLES = {"xcb": "DISPLAY", "wayland": "WAYLAND_DISPLAY",
+                      "wayland-egl": "WAYLAND_DISPLAY"}
+
+
+def check_display() -> None:
+    """InputError, before Qt is loaded, when the window has no display to open on.
+
+    Without one Qt aborts the process (exit 134, seven lines of Qt messages).  On Linux and the
+    BSDs, that is when QT_QPA_PLATFORM (a ``;``-separated list) names only xcb/wayland, or is
+    unset, and the variable each of them needs is not set; any other platform (offscreen,
+    minimal, vnc, eglfs, ...) is left to Qt.  Windows and macOS always have a display.
+    """
+    if sys.platform in ("win32", "darwin", "cygwin"):
+        return
+    names = [name.split(":")[0].strip() for name in
+             os.environ.get("QT_QPA_PLATFORM", "").split(";") if name.strip()]
+    for name in names or ["xcb", "wayland"]:
+        variable = _DISPLAY_VARIABLES.get(name)
+        if variable is None or os.environ.get(variable):
+            return
+    raise InputError("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not "
+                     "set); use the batch commands (palettelab quantize, palettelab cluster) "
+                     "or set QT_QPA_PLATFORM=offscreen")
+
+
 def run_gui(file: str | None) -> int:
     """Open the GUI on FILE, or on the bundled sample image."""
     if file is None:
@@ -75,13 +103,15 @@ def run_gui(file: str | None) -> int:
         if not Path(file).is_file():
             raise InputError(f"{file}: no such file")
         target = file
+    check_display()
     from palettelab.app.gui.launch import run
 
     return run(target)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (argparse exits 2 itself on bad usage)."""
+    """Run the command line; returns the exit status (argparse exits 2 itself on bad usage,
+    130 after Ctrl-C or SIGTERM)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
 
@@ -103,12 +133,17 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.self_test:
+            check_display()
             from palettelab.app.gui.launch import self_test
 
             return self_test()
         if args.command is None:
             return run_gui(gui_file)
-        return int(args.run(args))
+        with batch_process():
+            return int(args.run(args))
     except (InputError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM in a batch command; no output was touched
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -6,16 +6,19 @@
     palettelab quantize IN --map PALETTE_FILE -o OUT [--dither ...]
 
 Everything that can be checked before the (possibly long) run is checked first -- output
-types and folders, the palette file -- so a mistake costs no waiting.  The core modules (and
+types, names and folders, the palette file, standard output for ``--json``, and the output
+format's size limits once the input is read -- so a mistake costs no waiting.  The image and
+the ``--palette`` file are one transaction: both are replaced, or neither.  The core modules (and
 Numba) are imported only when the command runs, keeping ``palettelab --help`` instant.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
+
+from palettelab.app.cli import options
 
 PROG = "palettelab"
 
@@ -46,8 +49,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="colours that must be in the palette unchanged, e.g. '#ff0000,#ffffff'")
     p.add_argument("--palette", metavar="PALETTE_FILE",
                    help="also write the palette (.gpl .ase .aco .json .txt .css .png)")
-    p.add_argument("--seed", type=int, default=None, metavar="S",
-                   help="random seed (same seed, same result; default 0)")
+    p.add_argument("--seed", type=options.seed, default=None, metavar="S",
+                   help=f"random seed, 0 to {options.SEED_MAX} (same seed, same result; "
+                        f"default 0)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON summary (palette, counts, seconds) to stdout")
     p.set_defaults(run=run, parser=p)
@@ -68,13 +72,16 @@ def _check_usage(args: argparse.Namespace) -> None:
         if clash:
             parser.error(f"--map uses the palette file as it is; {', '.join(clash)} "
                          f"cannot be combined with it")
+    options.check_distinct_outputs(parser, [("-o", args.output), ("--palette", args.palette)])
 
 
 def run(args: argparse.Namespace) -> int:
     _check_usage(args)
+    from palettelab.app.cli.runtime import check_stdout, print_json
     from palettelab.core.color.codes import hex_color
+    from palettelab.core.formats.atomic import atomic_outputs
     from palettelab.core.formats.image_read import load_image
-    from palettelab.core.formats.image_write import check_image_path, save_image
+    from palettelab.core.formats.image_write import check_image_path, check_image_size, save_image
     from palettelab.core.formats.palettes import check_palette_path, read_palette, write_palette
     from palettelab.core.quantization.pipeline import quantize, remap
 
@@ -82,11 +89,15 @@ def run(args: argparse.Namespace) -> int:
     check_image_path(args.output)
     if args.palette is not None:
         check_palette_path(args.palette)
+    if args.json:
+        check_stdout("the JSON summary")
     target = read_palette(args.map).colors if args.map is not None else None
 
     loaded = load_image(args.input)
     for note in loaded.notes:
         print(f"{PROG}: note: {args.input}: {note}", file=sys.stderr)
+    height, width, channels = loaded.pixels.shape
+    check_image_size(args.output, height, width, alpha=channels == 4)
     if target is not None:
         q = remap(loaded.pixels, target, space=args.space, dither=args.dither,
                   dither_strength=args.dither_strength)
@@ -94,10 +105,12 @@ def run(args: argparse.Namespace) -> int:
         q = quantize(loaded.pixels, args.k, space=args.space, dither=args.dither,
                      dither_strength=args.dither_strength, locked=args.lock,
                      random_state=0 if args.seed is None else args.seed)
-    for note in save_image(args.output, q):
+    with atomic_outputs():  # the image and the palette are replaced together, or neither
+        notes = save_image(args.output, q)
+        if args.palette is not None:
+            write_palette(args.palette, q.palette, counts=q.counts)
+    for note in notes:
         print(f"{PROG}: note: {note}", file=sys.stderr)
-    if args.palette is not None:
-        write_palette(args.palette, q.palette, counts=q.counts)
     if args.json:
         summary = {
             "n_colors": int(q.palette.shape[0]),
@@ -107,5 +120,5 @@ def run(args: argparse.Namespace) -> int:
             "dither": args.dither,
             "seconds": round(time.perf_counter() - started, 4),
         }
-        print(json.dumps(summary))
+        print_json(summary)
     return 0

@@ -33,6 +33,8 @@ from palettelab.core.quantization.histogram import jit_color_code
 
 #: rows per parallel chunk of the plain and ordered passes
 _ROWS = 16
+#: pixels per Floyd-Steinberg kernel call (Python runs signal handlers between calls)
+FS_BAND_PIXELS = 1 << 18
 
 BAYER8 = np.array([
     [0, 32, 8, 40, 2, 34, 10, 42],
@@ -102,16 +104,17 @@ def _lookup(img, lut, out):
 
 
 @njit(nogil=True, cache=True)
-def _floyd_steinberg(img, table, values, P, strength, out):
-    h, w = out.shape
+def _floyd_steinberg(img, table, values, P, strength, err, y0, y1, out):
+    """Rows ``y0`` to ``y1`` - 1; ``err`` carries the diffused error from one call to the next
+    (this row and the next, one guard column on each side)."""
+    w = out.shape[1]
     lo = np.empty(3)
     hi = np.empty(3)
     for t in range(3):
         lo[t] = P[:, t].min()
         hi[t] = P[:, t].max()
-    err = np.zeros((2, w + 2, 3))  # this row and the next, one guard column on each side
     v = np.empty(3)
-    for y in range(h):
+    for y in range(y0, y1):
         cur = y & 1
         nxt = 1 - cur
         err[nxt, :, :] = 0.0
@@ -189,10 +192,23 @@ def lookup(img: np.ndarray, colors: np.ndarray, labels: np.ndarray) -> np.ndarra
 
 def floyd_steinberg(img: np.ndarray, table: np.ndarray, values: np.ndarray,
                     palette_values: np.ndarray, strength: float) -> np.ndarray:
-    """Serpentine Floyd-Steinberg indices; colours and palette are in the clustering space."""
-    out = np.empty(img.shape[:2], dtype=np.uint8)
-    _floyd_steinberg(img, table, values, np.ascontiguousarray(palette_values, dtype=np.float64),
-                     float(strength), out)
+    """Serpentine Floyd-Steinberg indices; colours and palette are in the clustering space.
+
+    The image is diffused in bands of about :data:`FS_BAND_PIXELS` pixels, one kernel call
+    each, so that Python gets control between bands: Ctrl-C and SIGTERM (and so a cancel) act
+    within a band's time instead of at the end of the image.  The error rows pass from band to
+    band, so the result is the same as in one call, byte for byte.  Measured here (2 shared
+    cores, 60 MP, k=64, ``quantize --dither fs``, SIGINT 1 s into the diffusion): one call
+    reacted after 39.7 s, when the image was done; bands of 2**18 pixels print the message
+    after 0.02 s and exit after 0.5 s.  Remapping 12 MP with k=64 took 10.5-11.6 s either way.
+    """
+    h, w = img.shape[:2]
+    out = np.empty((h, w), dtype=np.uint8)
+    P = np.ascontiguousarray(palette_values, dtype=np.float64)
+    err = np.zeros((2, w + 2, 3))
+    rows = max(1, FS_BAND_PIXELS // max(w, 1))
+    for y0 in range(0, h, rows):
+        _floyd_steinberg(img, table, values, P, float(strength), err, y0, min(h, y0 + rows), out)
     return out
 
 

@@ -1,0 +1,99 @@
+"""How a batch command behaves towards its process: signals, warnings, standard output.
+
+* Ctrl-C and SIGTERM: both raise KeyboardInterrupt in the main thread, which unwinds through
+  the atomic writers (their temporary files removed, no output touched) to ``main``: one line
+  ``palettelab: interrupted``, exit 130.  Kernels that run long return to Python between
+  chunks (Floyd-Steinberg in bands), so the reaction comes within a fraction of a second.
+* Warnings never reach the user raw: numpy's floating-point RuntimeWarnings are dropped (the
+  results they concern are checked instead, e.g. a non-finite inertia), any other warning is
+  one line ``palettelab: warning: ...``.
+* Standard output: checked before a run that prints to it (closed: an error, not a summary
+  silently lost), written with an error naming it when the write fails, and JSON is strict
+  (``allow_nan=False``): a non-finite number becomes ``null`` and the command says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+
+from palettelab.core.errors import InputError
+
+PROG = "palettelab"
+
+
+@contextlib.contextmanager
+def batch_process() -> Iterator[None]:
+    """SIGTERM handled like SIGINT and warnings on one line, for the duration of the block."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        warnings.showwarning = _one_line_warning
+        with _sigterm_interrupts():
+            yield
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    first = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+    print(f"{PROG}: warning: {first}", file=sys.stderr)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    if not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def check_stdout(what: str) -> None:
+    """InputError if standard output is closed (``>&-``): ``what`` would be lost."""
+    stream = sys.stdout
+    try:
+        if stream is None:  # Python's stdout when file descriptor 1 was closed at start
+            raise OSError("closed")
+        os.fstat(stream.fileno())
+    except io.UnsupportedOperation:  # not a file (captured, a StringIO): it can be written
+        return
+    except (OSError, ValueError):
+        raise InputError(f"standard output is closed; {what} would be lost") from None
+
+
+def write_stdout(text: str, what: str) -> None:
+    """Write and flush ``text``; an InputError naming standard output if that fails."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        # keep Python's flush at exit from failing a second time with a traceback
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise InputError(f"standard output: cannot write {what} "
+                         f"({exc.strerror or exc})") from None
+
+
+def print_json(summary: dict) -> None:
+    """Print ``summary`` as one line of strict JSON; non-finite numbers become null, with a
+    note naming them (a float64 overflow, e.g. the inertia of points near 1e308)."""
+    nulled = [key for key, value in summary.items()
+              if isinstance(value, float) and not math.isfinite(value)]
+    for key in nulled:
+        print(f"{PROG}: note: {key} is not a finite number (float64 overflow); written as null",
+              file=sys.stderr)
+    clean = {key: None if key in nulled else value for key, value in summary.items()}
+    write_stdout(json.dumps(clean, allow_nan=False) + "\n", "the JSON summary")
