@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 from palettelab.app.gui.launch import create_app
 from palettelab.app.gui.points.worker import DRAW_LIMIT
@@ -264,3 +264,129 @@ def test_close_worker_stops_the_thread(qtbot, workspace):
     workspace.close_worker()
     assert workspace.worker.thread().isFinished()
     assert not workspace.worker.is_running()
+
+
+# --- issue 13: what a first-time student hits ---------------------------------------------------
+
+
+def test_spectral_disables_the_steps_and_k_means_starts_anew(qtbot, workspace):
+    """Assign, Update and Play step k-means: with spectral they are off (one Assign used to
+    turn the spectral result into a k-means step, accuracy 1.00 -> 0.79, under "spectral:
+    done."); back on k-means the student gets new starting centres, and is told so."""
+    points = load(qtbot, workspace, "moons")
+    workspace.k_spin.setValue(2)
+    qtbot.waitUntil(lambda: workspace.centers() is not None
+                    and len(workspace.centers()) == 2, timeout=TIMEOUT)
+    workspace.method_combo.setCurrentText("spectral")
+    steps = (workspace.assign_button, workspace.update_button, workspace.play_button)
+    assert not any(button.isEnabled() for button in steps)
+    assert "press Run to convergence" in workspace.status_label.text()
+    with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.run_button, Qt.MouseButton.LeftButton)
+    spectral = workspace.labels()
+    assert adjusted_rand_index(spectral, points.labels) >= 0.95
+    assert not any(button.isEnabled() for button in steps)
+    assert not workspace.reset_button.isEnabled()  # a spectral result has no starting centres
+    qtbot.mouseClick(workspace.assign_button, Qt.MouseButton.LeftButton)  # disabled: no-op
+    qtbot.wait(200)
+    np.testing.assert_array_equal(workspace.labels(), spectral)
+    assert workspace.status_label.text().startswith("spectral: done.")
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        workspace.method_combo.setCurrentText("k-means")
+    assert workspace.labels() is None
+    assert all(button.isEnabled() for button in steps)
+    assert workspace.status_label.text().startswith("Starting centres placed: press Assign (E)")
+
+
+def test_mini_batch_has_no_half_steps(qtbot, workspace):
+    load(qtbot, workspace, "blobs")
+    workspace.method_combo.setCurrentText("mini-batch")
+    assert not workspace.assign_button.isEnabled() and not workspace.play_button.isEnabled()
+    assert workspace.reset_button.isEnabled()  # back to the starting centres still applies
+    workspace.method_combo.setCurrentText("k-means")  # nothing else was shown: nothing lost
+    assert workspace.assign_button.isEnabled()
+
+
+def test_manual_init_several_starts_say_they_use_k_means_plus_plus(qtbot, workspace):
+    load(qtbot, workspace, "blobs")
+    workspace.init_combo.setCurrentText("manual")
+    workspace.starts_spin.setValue(3)
+    with qtbot.waitSignal(workspace.startsReady, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.starts_button, Qt.MouseButton.LeftButton)
+        assert "from k-means++ centres (manual init" in workspace.status_label.text()
+    text = workspace.status_label.text()
+    assert text.startswith("3 k-means starts from k-means++ centres (manual init places only "
+                           "one start, by hand)")
+
+
+def test_manual_init_run_waits_for_the_centres(qtbot, workspace):
+    load(qtbot, workspace, "blobs")
+    workspace.init_combo.setCurrentText("manual")
+    with qtbot.assertNotEmitted(workspace.resultReady, wait=500):
+        qtbot.mouseClick(workspace.run_button, Qt.MouseButton.LeftButton)
+    assert workspace.status_label.text().startswith("Place the 4 starting centres first")
+
+
+def test_hint_follows_the_state(qtbot, workspace):
+    load(qtbot, workspace, "blobs")
+    assert workspace.status_label.text() == "Starting centres placed: press Assign (E), or Play."
+    click(qtbot, workspace, workspace.assign_button)
+    assert "press Update (M)" in workspace.status_label.text()
+    assert "Assign" not in workspace.status_label.text()
+    click(qtbot, workspace, workspace.update_button)
+    assert "press Assign (E)" in workspace.status_label.text()
+    assert workspace.stats_label.text().startswith("k-means  k=4  iteration 1 (after M)  inertia")
+
+
+def test_data_box_names_the_opened_file(qtbot, workspace, tmp_path):
+    load(qtbot, workspace, "blobs")
+    path = tmp_path / "pts.csv"
+    path.write_text("a,b\n0,0\n0,1\n5,5\n5,6\n9,0\n9,1\n", encoding="utf-8")
+    with qtbot.waitSignal(workspace.fileLoaded, timeout=TIMEOUT) as opened:
+        workspace.open_path(str(path))
+    assert opened.args == [str(path)]
+    qtbot.waitUntil(lambda: workspace.centers() is not None, timeout=TIMEOUT)
+    combo = workspace.data_combo
+    assert combo.currentText() == "pts.csv"
+    assert combo.itemData(combo.currentIndex(), Qt.ItemDataRole.ToolTipRole) == str(path)
+    assert combo.itemText(combo.count() - 1) == "Open file…"
+    load(qtbot, workspace, "moons")
+    assert combo.currentText() == "moons"
+    with qtbot.waitSignal(workspace.fileLoaded, timeout=TIMEOUT):  # the file's item reads it
+        combo.activated.emit(combo.findText("pts.csv"))
+    assert combo.currentText() == "pts.csv" and workspace.points().X.shape == (6, 2)
+
+
+def bar_rects(ws: PointsWorkspace) -> list:
+    """The scene rectangle of every bar of the silhouette plot (one per point)."""
+    rects = []
+    for item in ws.bars_plot.getPlotItem().items:
+        if isinstance(item, pg.BarGraphItem):
+            opts = item.opts
+            for x0, w, y in zip(opts["x0"], opts["width"], opts["y"], strict=True):
+                rect = item.mapRectToScene(QRectF(min(x0, x0 + w), y - 0.5, abs(w), 1.0))
+                rects.append(rect)
+    return rects
+
+
+def test_silhouette_mean_is_not_written_over_the_bars(qtbot, workspace):
+    load(qtbot, workspace, "blobs")
+    with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.run_button, Qt.MouseButton.LeftButton)
+    workspace.tabs.setCurrentIndex(1)
+    with qtbot.waitSignal(workspace.elbowReady, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(workspace.elbow_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(100)  # layout
+    texts = []
+    for item in workspace.bars_plot.getPlotItem().items:
+        if isinstance(item, pg.TextItem):
+            texts.append(item)
+        if isinstance(item, pg.InfiniteLine) and getattr(item, "label", None) is not None:
+            texts.append(item.label)
+    bars = bar_rects(workspace)
+    assert bars
+    assert not [t for t in texts for bar in bars if t.sceneBoundingRect().intersects(bar)]
+    mean = float(blocker.args[0].samples.mean())
+    assert f"mean {mean:.2f}" in workspace.bars_plot.getPlotItem().titleLabel.text
+    ticks = workspace.bars_plot.getAxis("left")._tickLevels[0]
+    assert [label for _, label in ticks] == ["0", "1", "2", "3"]

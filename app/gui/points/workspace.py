@@ -13,6 +13,7 @@ k centres, and the Voronoi shading (nearest centre over a fixed 200 x 200 grid o
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -56,6 +57,9 @@ from palettelab.core.formats.points import AUTO
 from palettelab.core.projection import Projection, column_view
 
 OPEN_FILE = "Open file…"
+#: the method whose half-steps Assign (E), Update (M) and Play show; mini-batch and spectral
+#: clustering run whole (Run to convergence)
+STEPPED = "k-means"
 #: the first two choices of the Labels box; the file's columns follow them
 LABELS_AUTO, LABELS_NONE = "auto", "none"
 POINT_FILTER = "Point files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
@@ -69,6 +73,7 @@ VORONOI_GRID = 200
 VORONOI_ALPHA = 50
 CENTRE_IMAGE_PX = 48
 TEXT_CELLS = 900  # confusion cells that get a count written on them
+BARS_TITLE = "Silhouette per cluster (current)"
 
 
 def cluster_color(index: int) -> QColor:
@@ -102,6 +107,7 @@ class PointsWorkspace(QWidget):
     _elbowRequest = Signal(object)
     # for the window, tests and scripts
     dataLoaded = Signal(object)  # LoadedPoints
+    fileLoaded = Signal(str)  # path of a point file read (not a sample set): recent files
     initialised = Signal(object)  # State: new starting centres
     stepDone = Signal(object)  # State after an E or M half-step
     resultReady = Signal(object)  # State after a run, spectral, or a chosen start
@@ -112,6 +118,8 @@ class PointsWorkspace(QWidget):
         super().__init__(parent)
         self._epoch = 0
         self._state_epoch = -1  # of the newest command that replaces the clustering state
+        self._state_method = STEPPED  # ... and the method whose state it brings
+        self._starts_from = ""  # how the newest several starts draw their centres
         self._load_epoch = -1
         self._load_labels: str | int | None = AUTO  # label column of the newest load request
         self._labels_loaded: str | int | None = AUTO  # ... and of the points shown
@@ -158,6 +166,7 @@ class PointsWorkspace(QWidget):
         for widget in (self.k_spin, self.seed_spin):
             widget.valueChanged.connect(self._initialise)
         self.init_combo.currentIndexChanged.connect(self._initialise)
+        self.method_combo.currentIndexChanged.connect(self._method_changed)
 
         self.assign_button = QPushButton("Assign (E)")
         self.assign_button.setToolTip("E-step: give every point the colour of its nearest centre")
@@ -165,10 +174,17 @@ class PointsWorkspace(QWidget):
         self.update_button.setToolTip("M-step: move every centre to the mean of its points")
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
+        self.play_button.setToolTip("E, M, E, … until no point changes its cluster")
+        for button in (self.assign_button, self.update_button, self.play_button):
+            button.setToolTip(button.toolTip() + " (k-means only: mini-batch and spectral run "
+                              "whole, with Run to convergence)")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Back to the starting centres")
         self.run_button = QPushButton("Run to convergence")
         self.starts_button = QPushButton("Several starts")
+        self.starts_button.setToolTip("Run k-means to convergence from several starting "
+                                      "centres drawn by the Init (k-means++ when it is manual: "
+                                      "you place one start only)")
         self.starts_spin = QSpinBox()
         self.starts_spin.setRange(2, 100)
         self.starts_spin.setValue(10)
@@ -196,6 +212,8 @@ class PointsWorkspace(QWidget):
         self.shown_label = QLabel("")
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
+        #: this workspace's figures for the window's status bar (placed there by the window)
+        self.stats_label = QLabel("")
         self.accuracy_label = QLabel("")
         self.accuracy_label.setWordWrap(True)
         self.silhouette_note = QLabel("")
@@ -254,8 +272,9 @@ class PointsWorkspace(QWidget):
         self.silhouette_plot.setLabel("bottom", "k")
         self.silhouette_curve = self.silhouette_plot.plot(pen=pg.mkPen("#d62728", width=2),
                                                           symbol="s")
-        self.bars_plot = pg.PlotWidget(background="w", title="Silhouette per cluster (current)")
+        self.bars_plot = pg.PlotWidget(background="w", title=BARS_TITLE)
         self.bars_plot.setLabel("bottom", "silhouette")
+        self.bars_plot.setLabel("left", "cluster")
         self.bars_plot.getAxis("left").setTicks([[]])
         self.confusion_plot = pg.PlotWidget(background="w", title="Confusion matrix")
         self.confusion_plot.setLabel("bottom", "cluster")
@@ -416,6 +435,11 @@ class PointsWorkspace(QWidget):
         return self._epoch
 
     def _data_chosen(self, index: int) -> None:
+        path = self.data_combo.itemData(index)
+        if path is not None:  # the item of the last file opened: read it again if not shown
+            if self._loaded is None or path != self._loaded.points.path:
+                self.open_path(path)
+            return
         text = self.data_combo.itemText(index)
         if text != OPEN_FILE:
             self.load_dataset(text)
@@ -442,6 +466,7 @@ class PointsWorkspace(QWidget):
         self._manual = []
         self.placed_item.setData([], [])
         k = self.k_spin.value()
+        self._state_method = STEPPED
         if self.init_combo.currentText() == "manual":
             self._state_epoch = self._next_epoch()  # drop results of the old centres
             self._state = None
@@ -457,6 +482,19 @@ class PointsWorkspace(QWidget):
         self._initialiseRequest.emit(InitRequest(self._state_epoch, k,
                                                  self.init_combo.currentText(),
                                                  self.seed_spin.value()))
+
+    def _method_changed(self) -> None:
+        """Enable what applies to the Method.  Back on k-means while another method's result is
+        shown (or coming), new starting centres are placed and the status says so: an E-step
+        from spectral clusters' means would silently turn their result into a k-means one."""
+        if self.method_combo.currentText() == STEPPED and self._state_method != STEPPED:
+            self._initialise()
+            return
+        if self.method_combo.currentText() != STEPPED:
+            self._stop_play()
+        self._enable_steps()
+        if self._state is not None and self._state.epoch == self._state_epoch:
+            self.status_label.setText(self._hint(self._state))
 
     def _assign_clicked(self) -> None:
         self._request_step("E")
@@ -478,7 +516,14 @@ class PointsWorkspace(QWidget):
     def _run_clicked(self) -> None:
         if self._loaded is None:
             return
+        method = self.method_combo.currentText()
+        if (self._state is None and method != "spectral"
+                and self.init_combo.currentText() == "manual"):  # centres not placed yet
+            self.status_label.setText(f"Place the {self.k_spin.value()} starting centres first "
+                                      "(click on the plot), or choose another Init.")
+            return
         self._stop_play()
+        self._state_method = method
         self._state_epoch = self._next_epoch()
         self._pending_steps = 0
         self.status_label.setText(f"Running {self.method_combo.currentText()}…")
@@ -491,15 +536,22 @@ class PointsWorkspace(QWidget):
         self._stop_play()
         self._starts_epoch = self._next_epoch()
         self.starts_list.clear()
-        self.status_label.setText(f"Running {self.starts_spin.value()} starts…")
+        # manual init places one start by hand: the session draws the starts with k-means++
+        init = self.init_combo.currentText()
+        drawn = "k-means++" if init == "manual" else init
+        self._starts_from = f"{drawn} centres" + (" (manual init places only one start, by "
+                                                  "hand)" if init == "manual" else "")
+        self.status_label.setText(f"Running {self.starts_spin.value()} k-means starts from "
+                                  f"{self._starts_from}…")
         self._startsRequest.emit(StartsRequest(self._starts_epoch, self.starts_spin.value(),
-                                               self.k_spin.value(), self.init_combo.currentText(),
+                                               self.k_spin.value(), drawn,
                                                self.seed_spin.value()))
 
     def _start_chosen(self, row: int) -> None:
         if row < 0 or self._starts_epoch < 0:
             return
         self._stop_play()
+        self._state_method = STEPPED
         self._state_epoch = self._next_epoch()
         self._pending_steps = 0
         self._adoptRequest.emit(self._state_epoch, row)
@@ -582,6 +634,8 @@ class PointsWorkspace(QWidget):
         self._show_state()  # the grey points, so that the view fits them
         self.view_box.autoRange()
         self.dataLoaded.emit(loaded)
+        if not points.path.startswith("dataset:"):
+            self.fileLoaded.emit(points.path)
         self._initialise()
 
     def _on_load_failed(self, message: str) -> None:
@@ -612,17 +666,39 @@ class PointsWorkspace(QWidget):
             old, new = self._project(state.previous), self._project(state.centers)
             self._trail.extend(np.stack([old, new], axis=1))
         self._show_state()
+        if state.phase != "frame":
+            self.status_label.setText(self._hint(state))
         if state.phase == "init":
-            self.status_label.setText("Starting centres placed: press Assign (E).")
             self.initialised.emit(state)
         elif state.phase in ("E", "M"):
             if state.converged:
                 self._stop_play()
-                self.status_label.setText("Converged: no point changed its cluster.")
             self.stepDone.emit(state)
         elif state.phase == "result":
-            self.status_label.setText(f"{state.method}: done.")
             self.resultReady.emit(state)
+
+    def _hint(self, state: State) -> str:
+        """The status line for ``state``: what happened and what to press next, for the Method
+        chosen now (Assign, Update and Play step k-means only)."""
+        stepping = self.method_combo.currentText() == STEPPED
+        method = self.method_combo.currentText()
+        if state.phase == "result":
+            done = f"{state.method}: done."
+            if state.method != STEPPED:
+                return (f"{done} To step k-means, choose Method k-means: it starts from new "
+                        "centres.")
+            return done
+        if not stepping:
+            return (f"{method} runs whole, without E and M steps: press Run to convergence "
+                    f"(Assign, Update and Play step k-means).")
+        if state.phase == "init":
+            return "Starting centres placed: press Assign (E), or Play."
+        if state.converged:
+            return "Converged: no point changed its cluster."
+        if state.phase == "E":
+            return ("Every point took its nearest centre's colour: press Update (M) to move "
+                    "each centre to the mean of its points.")
+        return "Centres moved to their points' means: press Assign (E) to reassign the points."
 
     def _frame_done(self) -> None:
         self.worker.frame_shown()
@@ -638,8 +714,10 @@ class PointsWorkspace(QWidget):
                                      f"({start.iterations} it.){best}")
         self.starts_list.blockSignals(False)
         distinct = len({round(s.inertia, 6) for s in result.starts})
-        self.status_label.setText(f"{len(result.starts)} starts, {distinct} different local "
-                                  "optima: select one to show it.")
+        optima = ("all end in the same local optimum" if distinct == 1
+                  else f"{distinct} different local optima")
+        self.status_label.setText(f"{len(result.starts)} k-means starts from "
+                                  f"{self._starts_from}, {optima}: select one to show it.")
         self.startsReady.emit(result)
 
     def _on_elbow(self, result: ElbowResult) -> None:
@@ -657,13 +735,27 @@ class PointsWorkspace(QWidget):
     # --- drawing --------------------------------------------------------------------------------
 
     def _select_data_item(self) -> None:
-        """Point the data combo at what is loaded (after a failed load or a cancelled dialog)."""
+        """Point the data combo at what is loaded (after a load, a failed load or a cancelled
+        dialog): a sample set by its name, a file by its own item, the last one opened."""
         if self._loaded is None:
             return
         path = self._loaded.points.path
-        name = path.removeprefix("dataset:")
-        index = self.data_combo.findText(name) if path.startswith("dataset:") else -1
-        self.data_combo.setCurrentIndex(index if index >= 0 else self.data_combo.count() - 1)
+        if path.startswith("dataset:"):
+            index = self.data_combo.findText(path.removeprefix("dataset:"))
+        else:
+            index = self._file_item(path)
+        self.data_combo.setCurrentIndex(index)
+
+    def _file_item(self, path: str) -> int:
+        """The Data box's item of the last point file opened, just above "Open file…": its
+        name, with the path as the item's data and tooltip (made on the first file)."""
+        index = len(DATASETS)
+        if self.data_combo.itemText(index) == OPEN_FILE:
+            self.data_combo.insertItem(index, "")
+        self.data_combo.setItemText(index, Path(path).name)
+        self.data_combo.setItemData(index, path)
+        self.data_combo.setItemData(index, path, Qt.ItemDataRole.ToolTipRole)
+        return index
 
     def _fill_labels_combo(self) -> None:
         """Offer auto, none and the columns of a loaded file (nothing for a sample set)."""
@@ -749,6 +841,7 @@ class PointsWorkspace(QWidget):
             self.voronoi.clear()
             self.iteration_label.setText("iteration 0")
             self.inertia_label.setText("inertia –")
+            self.stats_label.setText("")
             self.inertia_curve.setData([], [])
             self._show_truth(None)
             self._show_centre_images(None)
@@ -767,16 +860,28 @@ class PointsWorkspace(QWidget):
         self.iteration_label.setText(f"iteration {state.iteration} ({half})")
         self.inertia_label.setText("inertia –" if state.inertia is None
                                    else f"inertia {state.inertia:,.1f}")
+        self.stats_label.setText(self._stats(state))
         self.inertia_curve.setData(np.arange(1, len(state.history) + 1), np.array(state.history))
         self._show_truth(state)
         self._show_centre_images(state.centers)
         self._enable_steps()
 
+    def _stats(self, state: State) -> str:
+        """This workspace's figures for the window's status bar."""
+        parts = [state.method, f"k={len(state.centers)}", self.iteration_label.text(),
+                 self.inertia_label.text()]
+        if state.accuracy is not None:
+            parts.append(f"accuracy {state.accuracy:.2f}")
+        return "  ".join(parts)
+
     def _enable_steps(self) -> None:
-        ready = self._state is not None
-        for button in (self.assign_button, self.update_button, self.play_button,
-                       self.reset_button):
-            button.setEnabled(ready)
+        """Assign, Update and Play step k-means (only when the Method is k-means); Reset goes
+        back to starting centres, which a spectral result has none of."""
+        state = self._state
+        stepping = state is not None and self.method_combo.currentText() == STEPPED
+        for button in (self.assign_button, self.update_button, self.play_button):
+            button.setEnabled(stepping)
+        self.reset_button.setEnabled(state is not None and state.method != "spectral")
 
     def _draw_voronoi(self) -> None:
         """Shade each cell of a grid over the visible range by its nearest centre (2-D data
@@ -860,31 +965,37 @@ class PointsWorkspace(QWidget):
 
     def _draw_silhouette_bars(self, samples: np.ndarray | None,
                               labels: np.ndarray | None) -> None:
-        """sklearn-style silhouette plot: each cluster's values sorted, stacked as bars."""
+        """sklearn-style silhouette plot: each cluster's values sorted, stacked as bars.
+
+        Nothing is written inside the plot, where the bars fill the height: the cluster
+        numbers are ticks of the left axis and the mean (the dashed line) is in the title (a
+        label on the line sat over the bars, issue 13)."""
         self.bars_plot.clear()
+        self.bars_plot.setTitle(BARS_TITLE)
+        self.bars_plot.getAxis("left").setTicks([[]])
         if samples is None:
             return
         y = 0
+        ticks = []
         for c in np.unique(labels):
             values = np.sort(samples[labels == c])
             ys = y + np.arange(len(values))
             self.bars_plot.addItem(pg.BarGraphItem(
                 x0=np.zeros(len(values)), width=values, y=ys, height=1.0, pen=None,
                 brush=cluster_color(int(c))))
-            label = pg.TextItem(str(int(c)), color="k", anchor=(1, 0.5))
-            label.setPos(QPointF(-0.02, y + len(values) / 2))
-            self.bars_plot.addItem(label)
+            ticks.append((y + len(values) / 2, str(int(c))))
             y += len(values) + 10
+        self.bars_plot.getAxis("left").setTicks([ticks])
         mean = float(samples.mean())
         self.bars_plot.addItem(pg.InfiniteLine(mean, angle=90, pen=pg.mkPen(
-            "r", style=Qt.PenStyle.DashLine), label=f"mean {mean:.2f}",
-            labelOpts={"color": "r", "position": 0.95}))
+            "r", style=Qt.PenStyle.DashLine)))
+        self.bars_plot.setTitle(f"Silhouette per cluster, mean {mean:.2f}")
         self.bars_plot.setXRange(min(-0.1, float(samples.min())), 1.0)
 
     def _clear_elbow(self) -> None:
         self.elbow_curve.setData([], [])
         self.silhouette_curve.setData([], [])
-        self.bars_plot.clear()
+        self._draw_silhouette_bars(None, None)
         self.silhouette_note.setText("")
 
     # --- manual centres -------------------------------------------------------------------------
