@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from palettelab.core.checks import check_int
+from palettelab.core.checks import SEED_LIMIT, check_int
 from palettelab.core.errors import InputError
 
 #: the ways to choose starting centres, in the order the GUI offers them
@@ -80,7 +80,7 @@ def initial_centers(X: np.ndarray, k: int, init: str, seed: int = 0,
     if not isinstance(init, str) or init not in INITS:
         raise InputError(f"init must be one of {', '.join(INITS)}, got {init!r}")
     k = check_k(k, X.shape[0])
-    seed = check_int(seed, "seed", low=0)
+    seed = check_int(seed, "seed", low=0, high=SEED_LIMIT - 1)
     if init == "manual":
         if centers is None:
             raise InputError("manual init needs the centres")

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from palettelab.core.checks import check_int
+from palettelab.core.checks import SEED_LIMIT, check_int
 from palettelab.core.errors import InputError
 from palettelab.core.formats.points import PointSet, load_points
 from palettelab.core.inits import INITS, check_k, farthest_point_centers, initial_centers
@@ -132,7 +132,7 @@ class PointsSession:
         self.truth = self._check_truth(labels)
         self.k = None if k is None else check_k(k, self.n)
         self.init = self._check_init(init)
-        self.seed = check_int(seed, "seed", low=0)
+        self.seed = check_int(seed, "seed", low=0, high=SEED_LIMIT - 1)
         self.method = "k-means"
         self.starts: tuple[Start, ...] = ()
         self._pca: Projection | None = None
@@ -506,7 +506,7 @@ class PointsSession:
         return check_k(k, self.n)
 
     def _use_seed(self, seed) -> int:
-        return self.seed if seed is None else check_int(seed, "seed", low=0)
+        return self.seed if seed is None else check_int(seed, "seed", low=0, high=SEED_LIMIT - 1)
 
     def _need_labels(self) -> np.ndarray:
         if self.labels is None:

@@ -409,3 +409,13 @@ def test_display_detection(monkeypatch, env, ok):
     else:
         with pytest.raises(InputError, match="no display"):
             check_display()
+
+
+def test_a_map_palette_too_big_for_an_indexed_image_names_the_file(tmp_path, photo, capsys):
+    palette = tmp_path / "brand.txt"
+    palette.write_text("".join(f"#{i:06x}\n" for i in range(257)), encoding="ascii")
+    out = tmp_path / "out.png"
+    assert main(["quantize", str(photo), "--map", str(palette), "-o", str(out)]) == 1
+    line = _error_line(capsys.readouterr().err)
+    assert "brand.txt" in line and "257" in line
+    assert not out.exists()

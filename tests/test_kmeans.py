@@ -966,3 +966,54 @@ def test_far_from_origin_matches_lloyd_and_sklearn(offset, d):
     for algorithm in ("hamerly", "elkan"):
         fast = KMeans(6, init=C0, algorithm=algorithm).fit(X)
         np.testing.assert_array_equal(fast.labels_, lloyd.labels_)
+
+
+# --- argument checks shared with scikit-learn's conventions (issue 14) ---------------------------
+
+BAD_SEEDS = [-1, 2**32, "a", 1.5, True, [1, 2]]
+
+
+@pytest.mark.parametrize("seed", BAD_SEEDS)
+@pytest.mark.parametrize("cls", [KMeans, MiniBatchKMeans])
+def test_bad_random_state_is_an_input_error(cls, seed):
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    with pytest.raises(InputError, match=r"^random_state must be None, an integer from 0 to "
+                                         r"4,294,967,295 or a numpy Generator, got "):
+        cls(2, random_state=seed).fit(X)
+
+
+def test_kmeans_plusplus_checks_random_state():
+    from palettelab.core.clustering.kmeans import kmeans_plusplus
+
+    with pytest.raises(InputError, match="random_state must be"):
+        kmeans_plusplus(np.zeros((5, 2)), 2, random_state=-1)
+
+
+@pytest.mark.parametrize("cls", [KMeans, MiniBatchKMeans])
+def test_random_state_takes_what_scikit_learn_takes(cls):
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    by_int = cls(3, random_state=7).fit(X).cluster_centers_
+    np.testing.assert_array_equal(cls(3, random_state=np.uint32(7)).fit(X).cluster_centers_,
+                                  by_int)
+    np.testing.assert_array_equal(
+        cls(3, random_state=np.random.default_rng(7)).fit(X).cluster_centers_, by_int)
+    a = cls(3, random_state=np.random.RandomState(5)).fit(X).cluster_centers_
+    b = cls(3, random_state=np.random.RandomState(5)).fit(X).cluster_centers_
+    np.testing.assert_array_equal(a, b)
+    assert cls(3, random_state=2**32 - 1).fit(X).cluster_centers_.shape == (3, 2)
+    assert cls(3, random_state=None).fit(X).cluster_centers_.shape == (3, 2)
+
+
+def test_huge_sample_weights_are_an_input_error():
+    """1e308 each used to reach k-means++ as "Probabilities do not sum to 1"."""
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(InputError, match="sample_weight is too large"):
+        KMeans(3).fit(X, sample_weight=np.full(50, 1e308))
+
+
+@pytest.mark.parametrize("init_size", [-5, 0, 2.5, "10", True])
+def test_bad_init_size_is_an_input_error(init_size):
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(InputError, match=r"^init_size must be a positive integer, got "):
+        MiniBatchKMeans(2, init_size=init_size).fit(X)
+    assert MiniBatchKMeans(2, init_size=None, random_state=0).fit(X).n_iter_ >= 1

@@ -542,16 +542,75 @@ def test_css_reader(tmp_path):
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("#12345", "not a hex colour"),
-    ("rgb(1, 2)", r"expected rgb\(r, g, b\)"),
-    ("rgb(1, 2, 300)", r"expected rgb\(r, g, b\)"),
-    ("rgb(10%, 2, 3)", r"expected rgb\(r, g, b\)"),
+    ("#12345", "'#12345' is not a hex colour"),
+    ("#ggg", "'#ggg' is not a hex colour"),
+    ("rgb(1, 2)", r"'rgb\(1, 2\)' is not a valid rgb\(\) colour"),
+    ("rgb(1, 2, 3 ", r"'rgb\(1, 2, 3': rgb\( is not closed by '\)'"),
+    ("rgb(1 2 3 /)", r"is not a valid rgb\(\) colour"),
+    ("rgb(1, none, 3)", r"is not a valid rgb\(\) colour"),
+    ("rgb(1deg, 2, 3)", r"is not a valid rgb\(\) colour"),
+    ("hsl(10%, 50%, 50%)", r"is not a valid hsl\(\) colour"),
+    ("rgba(1, 2, 3, 4deg)", r"is not a valid rgba\(\) colour"),
+    ("oklch(70% 0.1 200)", r"oklch\(\) colours are not supported"),
+    ("color(display-p3 1 0 0)", r"color\(\) colours are not supported"),
+    ("transparent", "'transparent' has no colour of its own"),
+    ("currentColor", "'currentColor' has no colour of its own"),
 ])
 def test_css_bad_colour_names_line_number(tmp_path, value, message):
     path = tmp_path / "pal.css"
     path.write_text(f":root {{\n  --ok: #fff;\n  --bad: {value};\n}}\n")
-    with pytest.raises(InputError, match=f"pal.css: line 3: {message}"):
+    with pytest.raises(InputError, match=f"pal.css: line 3: --bad: .*{message}"):
         read_palette(path)
+
+
+def test_css_colour_values_of_css_color_4(tmp_path):
+    """Issue 14: named colours and hsl() were skipped, so this file gave one colour."""
+    path = tmp_path / "pal.css"
+    path.write_text(":root{--a: rebeccapurple; --b: hsl(0 100% 50%); --c: #000;}")
+    palette = read_palette(path)
+    np.testing.assert_array_equal(palette.colors, [[102, 51, 153], [255, 0, 0], [0, 0, 0]])
+    assert palette.names == ("a", "b", "c")
+
+
+@pytest.mark.parametrize(("value", "rgb"), [
+    ("RebeccaPurple", (102, 51, 153)),
+    ("#abcd", (170, 187, 204)),
+    ("#11223380", (17, 34, 51)),
+    ("rgb(10%, 20%, 100%)", (26, 51, 255)),
+    ("rgb(10% 20 30.6)", (26, 20, 31)),
+    ("rgba(1, 2, 3, 0.5)", (1, 2, 3)),
+    ("rgb(1 2 3 / 50%)", (1, 2, 3)),
+    ("rgb(none 300 -4)", (0, 255, 0)),  # CSS clamps out-of-range channels
+    ("rgb(1e1, .5e1, +3)", (10, 5, 3)),
+    ("hsla(120, 100%, 25%, .3)", (0, 128, 0)),
+    ("hsl(0.5turn 100% 50%)", (0, 255, 255)),
+    ("hsl(240deg 100 50)", (0, 0, 255)),
+    ("hsl(-120 100% 50%)", (0, 0, 255)),
+    ("hsl(3.14159265rad 100% 50%)", (0, 255, 255)),
+    ("hsl(200grad 100% 50%)", (0, 255, 255)),
+    ("#fff !important", (255, 255, 255)),
+    ("/* note */ red", (255, 0, 0)),
+])
+def test_css_colour_syntax(tmp_path, value, rgb):
+    path = tmp_path / "pal.css"
+    path.write_text(f":root {{ --x: {value}; }}")
+    np.testing.assert_array_equal(read_palette(path).colors, [rgb])
+
+
+def test_css_values_that_are_not_colours_are_passed_over(tmp_path):
+    path = tmp_path / "pal.css"
+    path.write_text(":root { --gap: 4px; --font: Arial, serif; --ref: var(--a); "
+                    "--g: linear-gradient(red, blue); --x: #010203 }")
+    np.testing.assert_array_equal(read_palette(path).colors, [[1, 2, 3]])
+
+
+def test_css_named_colours_are_the_148_of_css_color_4():
+    from PIL import ImageColor
+
+    from palettelab.core.color.css import NAMED_COLORS
+
+    assert len(NAMED_COLORS) == 148
+    assert NAMED_COLORS == {name: ImageColor.getrgb(name) for name in ImageColor.colormap}
 
 
 def test_css_without_colours(tmp_path):
@@ -758,3 +817,89 @@ def test_failed_write_leaves_existing_file(tmp_path, monkeypatch):
         write_palette(path, COLORS)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+# --- hostile files (issue 14) ---------------------------------------------------------------------
+
+
+def test_gpl_value_with_thousands_of_digits(tmp_path):
+    """``%05000d`` tripped Python's limit on int digits (a ValueError traceback)."""
+    path = tmp_path / "pal.gpl"
+    path.write_text("GIMP Palette\n" + "0" * 4999 + "1 2 3 long\n9 " + "0" * 4000 + " 0\n")
+    np.testing.assert_array_equal(read_palette(path).colors, [[1, 2, 3], [9, 0, 0]])
+    path.write_text("GIMP Palette\n" + "0" * 4997 + "256 2 3\n")
+    with pytest.raises(InputError, match=r"pal\.gpl: line 2: expected 'R G B \[name\]'"):
+        read_palette(path)
+
+
+@pytest.mark.parametrize("extension", PALETTE_EXTENSIONS)
+def test_endless_file_is_refused_quickly(tmp_path, extension):
+    import os
+    import time
+
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("needs /dev/zero")
+    link = tmp_path / ("zero" + extension)
+    link.symlink_to("/dev/zero")
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"zero\.\w+: larger than 64 MiB, not a palette file$"):
+        read_palette(link)
+    assert time.perf_counter() - started < 5
+
+
+def test_max_colors_names_the_file(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"#{i:06x}\n" for i in range(257)))
+    assert read_palette(path).colors.shape == (257, 3)
+    with pytest.raises(InputError, match=r"big\.txt: 257 colours; at most 256 can be used here$"):
+        read_palette(path, max_colors=256)
+    with pytest.raises(InputError, match="max_colors must be an integer between 1 and 65,535"):
+        read_palette(path, max_colors=0)
+
+
+def test_file_that_is_not_a_png_says_so_without_a_python_repr(tmp_path):
+    path = tmp_path / "pal.png"
+    path.write_text("GIMP Palette\n1 2 3\n")
+    with pytest.raises(InputError) as caught:
+        read_palette(path)
+    assert str(caught.value).endswith("pal.png: not a readable PNG image (not a PNG file)")
+    assert "BytesIO" not in str(caught.value) and "0x" not in str(caught.value)
+
+
+def test_large_image_is_refused_before_decoding_and_without_warnings(tmp_path):
+    """A 100 MP PNG given as a palette took 11 s and printed a DecompressionBombWarning."""
+    import time
+    import warnings
+
+    path = tmp_path / "huge.png"
+    Image.new("1", (10_000, 10_000)).save(path)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match=r"huge\.png: is not a palette image: 10000x10000 "
+                                             r"pixels"):
+            read_palette(path)
+    assert time.perf_counter() - started < 2
+    Image.new("1", (20_000, 10_000)).save(path)  # over Pillow's own refusal limit
+    with pytest.raises(InputError, match=r"huge\.png: is not a palette image: more than"):
+        read_palette(path)
+
+
+def test_swatch_size_is_checked_before_decoding(tmp_path, monkeypatch):
+    from PIL import PngImagePlugin
+
+    path = tmp_path / "pal.png"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("palettelab:count", "2")
+    Image.new("RGB", (64, 33)).save(path, pnginfo=info)
+    monkeypatch.setattr(Image.Image, "load", None)  # decoding would fail
+    with pytest.raises(InputError, match="needs a 64x32 px swatch image, this one is 64x33"):
+        read_palette(path)
+
+
+@pytest.mark.parametrize("path", [None, 1.5])
+def test_a_palette_path_that_is_not_a_path(path):
+    with pytest.raises(InputError, match=r"^the palette path must be a file path"):
+        read_palette(path)
+    with pytest.raises(InputError, match=r"^the palette path must be a file path"):
+        write_palette(path, [[1, 2, 3]])

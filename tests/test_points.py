@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import palettelab.core.formats.bounded
 import palettelab.core.formats.points
 from palettelab.core.errors import InputError
 from palettelab.core.formats.points import LABEL_COLUMNS, POINT_EXTENSIONS, PointSet, load_points
@@ -449,7 +450,7 @@ def test_permission_and_read_errors(tmp_path, monkeypatch):
         def read(self, *args):
             raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(palettelab.core.formats.points, "open", lambda *args: Unreadable(),
+    monkeypatch.setattr(palettelab.core.formats.bounded, "open", lambda *args: Unreadable(),
                         raising=False)
     with pytest.raises(InputError, match=r"p\.csv: read error \(Input/output error\)$"):
         load_points(path)
@@ -457,7 +458,7 @@ def test_permission_and_read_errors(tmp_path, monkeypatch):
     def refuse(*args):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(palettelab.core.formats.points, "open", refuse, raising=False)
+    monkeypatch.setattr(palettelab.core.formats.bounded, "open", refuse, raising=False)
     with pytest.raises(InputError, match=r"p\.csv: permission denied$"):
         load_points(path)
 
@@ -776,3 +777,123 @@ def test_row_limit_holds_across_pieces(tmp_path, monkeypatch):
     assert error(tmp_path, "p.csv", f"{rows}\n", max_points=30) == ("p.csv: more than the "
                                                                    "limit of 30 points")
     assert load(tmp_path, "q.csv", f"{rows}\n", max_points=40).X.shape == (40, 2)
+
+
+# bounded reading (issue 14): nothing is sized from a limit, and every read is capped
+
+
+def test_wide_files_load_under_a_memory_limit(tmp_path):
+    """``loadtxt(max_rows=20_000_001)`` allocated rows x columns up front: 29.8 GiB for this
+    file, 9.69 GiB for the bundled digits.  Both load under a 1.5 GiB address-space limit."""
+    import subprocess
+    import sys
+
+    X = np.round(np.random.default_rng(0).normal(size=(300, 200)), 3)
+    path = tmp_path / "wide.csv"
+    np.savetxt(path, X, delimiter=",", fmt="%.3f")
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))\n"
+        "from palettelab.core.formats.points import load_points\n"
+        "from palettelab.core.resources import resource_path\n"
+        "print(load_points(sys.argv[1]).X.shape, load_points(resource_path('digits.csv.gz'))"
+        ".X.shape)\n")
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "(300, 200) (1797, 64)"
+
+
+@pytest.mark.parametrize("name", ["zero.csv", "zero.txt", "zero.csv.gz", "zero.npy",
+                                  "zero.npz"])
+def test_endless_file_is_refused_quickly(tmp_path, name):
+    import os
+    import time
+
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("needs /dev/zero")
+    link = tmp_path / name
+    link.symlink_to("/dev/zero")
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=rf"{name}: "):
+        load_points(link)
+    assert time.perf_counter() - started < 5
+
+
+def test_decompressed_text_is_bounded(tmp_path, monkeypatch):
+    import gzip
+
+    monkeypatch.setattr(palettelab.core.formats.points, "MAX_TEXT_BYTES", 1 << 20)
+    bomb = gzip.compress(b"\n" * (4 << 20))  # 4 KiB expanding to 4 MiB
+    assert error(tmp_path, "bomb.csv.gz", bomb) == ("bomb.csv.gz: more than 1 MiB of "
+                                                     "decompressed text; save large point "
+                                                     "sets as .npy")
+    assert error(tmp_path, "big.csv", b"\n" * (2 << 20)).startswith("big.csv: more than 1 MiB "
+                                                                    "of text")
+
+
+def test_a_line_without_end_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(palettelab.core.formats.bounded, "MAX_LINE_BYTES", 1000)
+    monkeypatch.setattr(palettelab.core.formats.points, "_PARSE_PIECE", 256)
+    assert error(tmp_path, "p.csv", "a,b\n1,2\n" + "1," * 2000) == (
+        "p.csv: row 3 is longer than 1000 bytes; not a point file?")
+
+
+def test_values_are_bounded_however_wide_the_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(palettelab.core.formats.points, "MAX_CELLS", 1000)
+    row = ",".join(["1"] * 100) + "\n"
+    assert load(tmp_path, "p.csv", row * 10).X.shape == (10, 100)
+    assert error(tmp_path, "p.csv", row * 11) == ("p.csv: more than the limit of 1,000 values "
+                                                  "(100 columns a row)")
+    path = tmp_path / "p.npy"
+    np.save(path, np.zeros((2, 600)))
+    with pytest.raises(InputError, match=r"p\.npy: an array of shape \(2, 600\), more than the "
+                                         r"limit of 1,000 values"):
+        load_points(path)
+
+
+@pytest.mark.parametrize("piece", [8, 64, 1 << 20])
+def test_labels_gathered_in_pieces_are_the_labels_of_the_whole_file(tmp_path, monkeypatch,
+                                                                    piece):
+    monkeypatch.setattr(palettelab.core.formats.points, "_PARSE_PIECE", piece)
+    # numeric labels first (numpy's parser takes those pieces), text labels later
+    values = [str(i % 3) for i in range(40)] + ["b", "a", "10"] * 5
+    rows = "".join(f"{i},{i * 2},{value}\n" for i, value in enumerate(values))
+    points = load(tmp_path, "p.csv", "x,y,label\n" + rows)
+    assert points.label_names == ("0", "1", "10", "2", "a", "b")  # compared as text
+    assert [points.label_names[code] for code in points.labels] == values
+    numeric = load(tmp_path, "q.csv", "x,y,label\n" + rows[:rows.index(",b\n") - 5])
+    assert numeric.label_names == ("0", "1", "2")
+
+
+def test_quoted_line_break_stays_in_one_piece(tmp_path, monkeypatch):
+    monkeypatch.setattr(palettelab.core.formats.points, "_PARSE_PIECE", 4)
+    points = load(tmp_path, "p.csv", 'x,label\n1,"two\nlines"\n2,b\n')
+    assert points.label_names == ("b", "two\nlines")
+
+
+def test_header_after_blank_pieces_and_crlf_across_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr(palettelab.core.formats.points, "_PARSE_PIECE", 3)
+    assert error(tmp_path, "p.csv", b"\r\n\r\n\r\nx,y\r\n1,2\r\n3,oops\r\n") == (
+        "p.csv: row 6, column 'y': 'oops' is not a number")
+    np.testing.assert_array_equal(load(tmp_path, "q.csv", b"\r\n\r\nx,y\r1,2\r3,4\r").X,
+                                  [[1, 2], [3, 4]])
+
+
+def test_damaged_npy_header_and_npz_member_are_input_errors(tmp_path):
+    """Found by fuzzing: numpy's header parser raised tokenize.TokenError, and a damaged zip
+    member offset raised OSError."""
+    import io as bytes_io
+
+    out = bytes_io.BytesIO()
+    np.save(out, np.zeros((3, 2)))
+    damaged = out.getvalue().replace(b"(3, 2)", b"(3, 2 ")
+    assert error(tmp_path, "p.npy", damaged) == ("p.npy: not a NumPy .npy file (no valid .npy "
+                                                 "header)")
+    out = bytes_io.BytesIO()
+    np.savez(out, X=np.zeros((3, 2)))
+    data = bytearray(out.getvalue())
+    at = data.rindex(b"PK\x01\x02")  # the central directory entry: its local header offset
+    data[at + 42:at + 46] = (10**6).to_bytes(4, "little")
+    message = error(tmp_path, "p.npz", bytes(data))
+    assert message.startswith("p.npz: ")

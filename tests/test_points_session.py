@@ -380,7 +380,7 @@ def test_manual_centres_are_taken_as_given():
     (lambda s: s.initialise(k=0), "n_clusters must be a positive integer"),
     (lambda s: s.initialise(k=2.0), "n_clusters must be a positive integer"),
     (lambda s: s.initialise(), "k .* is not set"),
-    (lambda s: s.initialise(k=2, seed=-1), "seed must be a non-negative integer"),
+    (lambda s: s.initialise(k=2, seed=-1), "seed must be an integer between 0 and"),
     (lambda s: s.assign(), "no centres"),
     (lambda s: s.initialise(k=2).update(), "no labels yet"),
     (lambda s: s.reset(), "no starting centres"),
@@ -487,3 +487,13 @@ def test_kmeans_inertia_of_labels_against_centres():
         inertia(X, C, labels + 1)
     with pytest.raises(InputError, match="labels must be 300 integers"):
         inertia(X, C, labels[:5])
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, "a"])
+def test_seed_is_a_random_state_scikit_learn_takes(seed):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(InputError, match=r"^seed must be an integer between 0 and "
+                                         r"4,294,967,295, got "):
+        PointsSession(X, k=2, seed=seed)
+    with pytest.raises(InputError, match=r"^seed must be an integer between 0 and"):
+        PointsSession(X, k=2).initialise(seed=seed)

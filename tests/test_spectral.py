@@ -314,3 +314,17 @@ def test_input_errors(kwargs, X, match):
     with pytest.raises(InputError, match=match) as info:
         SpectralClustering(**kwargs).fit(X)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("seed", [-1, "a", 2**32])
+def test_bad_random_state_is_an_input_error(seed):
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(InputError, match="random_state must be None, an integer"):
+        SpectralClustering(2, random_state=seed).fit(X)
+
+
+def test_random_state_may_be_a_generator():
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    a = SpectralClustering(2, random_state=np.random.default_rng(3)).fit(X).labels_
+    b = SpectralClustering(2, random_state=3).fit(X).labels_
+    np.testing.assert_array_equal(a, b)

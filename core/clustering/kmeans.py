@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from palettelab.core.checks import check_int
+from palettelab.core.checks import check_int, check_random_state
 from palettelab.core.clustering import _kdtree_kernels as kd
 from palettelab.core.clustering import _kmeans_kernels as kern
 from palettelab.core.errors import InputError
@@ -149,6 +149,11 @@ def _check_weight(sample_weight, n: int) -> np.ndarray:
         raise InputError("sample_weight must not be negative")
     if not (w > 0).any():
         raise InputError("sample_weight is zero everywhere; at least one weight must be positive")
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not np.isfinite(total):  # 1e308 each: k-means++ divided by an infinite total
+        raise InputError("sample_weight is too large: the weights add up to more than a "
+                         "float64 can hold; scale them down")
     return np.ascontiguousarray(w)
 
 
@@ -375,7 +380,7 @@ def kmeans_plusplus(X, n_clusters: int, *, sample_weight=None, fixed=None,
         if fixed.ndim != 2 or fixed.shape[1] != X.shape[1] or fixed.shape[0] > k:
             raise InputError(f"fixed centres must have shape (j <= {k}, {X.shape[1]}), "
                              f"got {fixed.shape}")
-    return _kmeans_plusplus(X, w, k, np.random.default_rng(random_state), fixed)
+    return _kmeans_plusplus(X, w, k, check_random_state(random_state), fixed)
 
 
 def _initial_centers(X, w, k, init, rng) -> np.ndarray:
@@ -631,8 +636,7 @@ class KMeans(_BaseKMeans):
         if self.algorithm not in _ALGORITHMS:
             raise InputError(f"algorithm must be one of {', '.join(_ALGORITHMS)}, "
                              f"got {self.algorithm!r}")
-        rng = np.random.default_rng(self.random_state)
-        return X, w, k, n_init, max_iter, _tolerance(X, tol), rng
+        return X, w, k, n_init, max_iter, _tolerance(X, tol), check_random_state(self.random_state)
 
     def fit(self, X, sample_weight=None) -> KMeans:
         """Run ``n_init`` times from different starts and keep the lowest inertia."""
@@ -686,10 +690,11 @@ class MiniBatchKMeans(_BaseKMeans):
         X, w, k, n_init, max_iter, tol = self._validate(X, sample_weight)
         batch = check_int(self.batch_size, "batch_size", low=1)
         patience = check_int(self.max_no_improvement, "max_no_improvement", low=1)
-        rng = np.random.default_rng(self.random_state)
+        init_size = (3 * batch if self.init_size is None
+                     else check_int(self.init_size, "init_size", low=1))
+        rng = check_random_state(self.random_state)
         n = X.shape[0]
         tol_abs = _tolerance(X, tol)
-        init_size = self.init_size or 3 * batch
         init_size = min(n, max(init_size, k))
         # the start: best of n_init on one random subset
         sub = np.sort(rng.choice(n, size=init_size, replace=False)) if init_size < n else None

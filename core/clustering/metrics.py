@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from numba import njit, prange
 
-from palettelab.core.checks import check_int, is_integer
+from palettelab.core.checks import check_int, check_random_state, is_integer
 from palettelab.core.clustering.kmeans import KMeans, check_data
 from palettelab.core.errors import InputError
 from palettelab.core.numba_config import FASTMATH
@@ -179,13 +179,10 @@ def _subset(n: int, sample_size: int, random_state) -> np.ndarray:
     very subset ``sklearn.metrics.silhouette_score`` draws for the same ``random_state``, so the
     two sampled scores can be compared.  A ``numpy.random.Generator`` is used as it is.
     """
-    if isinstance(random_state, np.random.Generator):
-        return random_state.permutation(n)[:sample_size]
-    if random_state is not None and (not is_integer(random_state)
-                                     or not 0 <= random_state < 2**32):
-        raise InputError("random_state must be None, an integer in [0, 2**32) or a "
-                         f"numpy Generator, got {random_state!r}")
-    return np.random.RandomState(random_state).permutation(n)[:sample_size]
+    rng = check_random_state(random_state)  # the shared check of what random_state may be
+    if random_state is None or is_integer(random_state):
+        return np.random.RandomState(random_state).permutation(n)[:sample_size]
+    return rng.permutation(n)[:sample_size]
 
 
 def silhouette_score(X, labels, *, sample_size: int | None = None, random_state=0) -> float:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from palettelab.core.checks import check_int
+from palettelab.core.checks import check_int, check_random_state
 from palettelab.core.clustering.kmeans import KMeans, check_data
 from palettelab.core.errors import InputError
 from palettelab.core.numba_config import FASTMATH
@@ -321,7 +321,7 @@ class SpectralClustering:
             raise InputError(f"n_clusters={k} is more than the number of points ({n})")
         if n_neighbors > n:
             raise InputError(f"n_neighbors={n_neighbors} is more than the number of points ({n})")
-        rng = np.random.default_rng(self.random_state)
+        rng = check_random_state(self.random_state)
         vectors = _embedding(*_graph(X, n_neighbors), k, rng)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         self.embedding_ = vectors / np.where(norms > 0, norms, 1.0)

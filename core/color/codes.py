@@ -74,6 +74,16 @@ def parse_hex(text: str) -> RGB:
     raise InputError(f"not a hex colour: {text!r} (use #rrggbb or #rgb)")
 
 
+def parse_hex_digits(digits: str) -> RGB | None:
+    """3, 4, 6 or 8 hex digits (``rgb``, ``rgba``, ``rrggbb``, ``rrggbbaa``, as CSS writes them)
+    as integers, alpha dropped; None for anything else."""
+    if not re.fullmatch(r"[0-9a-fA-F]+", digits) or len(digits) not in (3, 4, 6, 8):
+        return None
+    if len(digits) <= 4:
+        digits = "".join(d * 2 for d in digits)
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
 def parse_color(color) -> RGB:
     """A colour given as ``"#rrggbb"`` (or ``"rrggbb"``, ``"#rgb"``) or three 0..255 integers."""
     if isinstance(color, str):

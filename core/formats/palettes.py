@@ -25,6 +25,7 @@ import os
 import re
 import struct
 import unicodedata
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,15 +34,26 @@ from typing import IO, NamedTuple
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from palettelab.core.checks import check_int
 from palettelab.core.color.codes import RGB, color_codes, hex_color, parse_hex
+from palettelab.core.color.css import css_color
 from palettelab.core.color.spaces import to_srgb8
 from palettelab.core.errors import InputError
 from palettelab.core.formats.atomic import atomic_write, check_output_path
+from palettelab.core.formats.bounded import path_name
 
 PALETTE_EXTENSIONS = (".gpl", ".ase", ".aco", ".json", ".txt", ".css", ".png")
 
 MAX_COLORS = 65535  # the ACO colour count is a uint16
 MAX_NAME_UNITS = 65534  # an ASE name length (UTF-16 units plus the NUL) is a uint16
+
+#: largest palette file read: 65535 colours with long names fit several times over, and an
+#: endless file (a symlink to /dev/zero) is refused after this many bytes, not read to the end
+MAX_PALETTE_BYTES = 64 << 20
+#: largest PNG read as a palette when it has no swatch-count chunk (a swatch strip written here
+#: has one, and its size is checked against it): 16 MP decode in about 0.3 s.  A 100 MP photo
+#: given as a palette used to take 11 s and print Pillow's DecompressionBombWarning
+PNG_MAX_PIXELS = 16_000_000
 
 GPL_MAX_COLUMNS = 16
 SWATCH_PX = 32  # PNG swatch side
@@ -93,7 +105,7 @@ def write_palette(path: str | os.PathLike, colors, names: Sequence[str] | None =
     colour) is stored by JSON only, the one format with room for it.  All input is checked
     before the file is opened, and the write is atomic.
     """
-    where = os.fspath(path)
+    where = path_name(path, "the palette path")
     writer = _format(where).write
     try:
         request = _request(colors, names, title, counts)
@@ -115,22 +127,36 @@ def check_palette_path(path: str | os.PathLike) -> None:
     check_output_path(path)
 
 
-def read_palette(path: str | os.PathLike) -> Palette:
-    """Read a palette file, choosing the format by extension."""
-    where = os.fspath(path)
+def read_palette(path: str | os.PathLike, *, max_colors: int = MAX_COLORS) -> Palette:
+    """Read a palette file, choosing the format by extension.
+
+    ``max_colors`` refuses a palette with more colours than its caller can use (``remap``
+    takes 256), with a message naming the file.  Files over :data:`MAX_PALETTE_BYTES` are
+    refused without being read to the end.
+    """
+    where = path_name(path, "the palette path")
     reader = _format(where).read
+    max_colors = check_int(max_colors, "max_colors", low=1, high=MAX_COLORS)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_PALETTE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"{where}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{where}: is a directory, not a palette file") from None
     except OSError as err:
         raise InputError(f"{where}: cannot read ({err.strerror or err})") from None
+    if len(data) > MAX_PALETTE_BYTES:
+        raise InputError(f"{where}: larger than {MAX_PALETTE_BYTES >> 20} MiB, not a palette "
+                         "file")
     try:
-        return reader(data)
+        palette = reader(data)
     except InputError as err:
         raise InputError(f"{where}: {err}") from None
+    if len(palette.colors) > max_colors:
+        raise InputError(f"{where}: {len(palette.colors)} colours; at most {max_colors} can "
+                         "be used here")
+    return palette
 
 
 # --- validation and shared helpers --------------------------------------------------------------
@@ -227,9 +253,16 @@ def _lab8(lightness: float, a: float, b: float) -> RGB:
     return int(r), int(g), int(b)
 
 
-def _is_byte(text: str) -> bool:
-    """An ASCII decimal 0..255 (``str.isdigit`` would also pass superscripts and other scripts)."""
-    return re.fullmatch(r"[0-9]{1,3}", text) is not None and int(text) <= 255
+def _byte(text: str) -> int | None:
+    """An ASCII decimal 0..255, leading zeros allowed, as an int; None for anything else.
+
+    ``str.isdigit`` would also pass superscripts and other scripts, and ``int`` of a long
+    string trips Python's limit on digits (a value written ``%05000d`` raised ValueError).
+    """
+    digits = text.lstrip("0") or "0"
+    if re.fullmatch(r"[0-9]{1,3}", digits) is None or int(digits) > 255:
+        return None
+    return int(digits)
 
 
 def _utf16_units(text: str) -> int:
@@ -305,10 +338,10 @@ def _read_gpl(data: bytes) -> Palette:
         if not stripped or stripped.startswith(("#", "Name:", "Columns:")):
             continue
         match = _GPL_COLOR.fullmatch(line)
-        rgb = tuple(int(v) for v in match.group(1, 2, 3)) if match else ()
-        if not rgb or max(rgb) > 255:
+        values = [_byte(v) for v in match.group(1, 2, 3)] if match else [None]
+        if None in values:
             raise _line_error(number, "expected 'R G B [name]' with 0-255 integers")
-        colors.append(rgb)
+        colors.append(tuple(values))
         names.append(match[4] or "")
     return _palette(colors, names)
 
@@ -571,9 +604,11 @@ def _read_txt(data: bytes) -> Palette:
 
 _CSS_TOKEN = re.compile(
     r"/\*.*?\*/"  # a comment on its own: skipped, so commented-out declarations stay out
-    r"|(?<![\w-])--(?P<prop>[\w-]+)\s*:\s*(?P<value>#\w*|rgba?\([^)]*\))\s*;?"
+    r"|(?<![\w-])--(?P<prop>[\w-]+)\s*:(?P<value>[^;{}]*)(?:;|(?=})|$)"
     r"(?:[ \t]*/\*(?P<note>.*?)\*/)?",  # the colour's name, as the writer puts it
     re.DOTALL)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+_CSS_IMPORTANT = re.compile(r"!\s*important\s*$", re.IGNORECASE)
 
 
 def _css_properties(names: Sequence[str]) -> list[str]:
@@ -603,28 +638,27 @@ def _write_css(out: IO[bytes], req: _Request) -> None:
     out.write((":root {\n" + "\n".join(lines) + "\n}\n").encode("utf-8"))
 
 
-def _css_rgb(value: str) -> RGB:
-    if value.startswith("#"):
-        return parse_hex(value)
-    parts = re.split(r"[\s,/]+", value[value.index("(") + 1:-1].strip())
-    if len(parts) < 3 or not all(_is_byte(p) for p in parts[:3]):
-        raise InputError(f"expected rgb(r, g, b) with 0-255 integers, got {value!r}")
-    r, g, b = (int(p) for p in parts[:3])
-    return r, g, b
-
-
 def _read_css(data: bytes) -> Palette:
-    """Every ``--name: <colour>`` declaration in order; other declarations are ignored."""
+    """Every custom property whose value is a colour (:func:`css_color`), in order.
+
+    Other declarations (lengths, fonts, ``var()``...) are not colours and are passed over; a
+    value that is a colour but broken or unsupported (``rgb(1,2,3`` without its ``)``,
+    ``oklch()``) stops the read with its line, so that no colour is dropped without a word.
+    """
     text = "\n".join(_text_lines(data))
     colors, names = [], []
     for match in _CSS_TOKEN.finditer(text):
         if match["prop"] is None:
             continue
+        value = _CSS_IMPORTANT.sub("", _CSS_COMMENT.sub(" ", match["value"])).strip()
         try:
-            colors.append(_css_rgb(match["value"]))
+            rgb = css_color(value)
         except InputError as err:
-            raise _line_error(text.count("\n", 0, match.start()) + 1, str(err)) from None
-        names.append(match["prop"] if match["note"] is None else match["note"].strip())
+            line = text.count("\n", 0, match.start()) + 1
+            raise _line_error(line, f"--{match['prop']}: {err}") from None
+        if rgb is not None:
+            colors.append(rgb)
+            names.append(match["prop"] if match["note"] is None else match["note"].strip())
     return _palette(colors, names)
 
 
@@ -650,16 +684,27 @@ def _write_png(out: IO[bytes], req: _Request) -> None:
     Image.fromarray(pixels).save(out, format="PNG", pnginfo=info)
 
 
-def _png_swatches(pixels: np.ndarray, count_text: str) -> Palette:
-    """The centre pixel of each of the first ``count`` swatch cells."""
+def _swatch_count(count_text: object, size: tuple[int, int]) -> int | None:
+    """The number of swatches of a strip written here (None: no count chunk), checked against
+    the image's size before any pixel is decoded; an image without the chunk must be small."""
+    width, height = size
+    if not isinstance(count_text, str):
+        if width * height > PNG_MAX_PIXELS:
+            raise InputError(f"is not a palette image: {width}x{height} pixels (a PNG without "
+                             f"a {PNG_COUNT_KEY} chunk may have {PNG_MAX_PIXELS:,} at most)")
+        return None
     count = int(count_text) if re.fullmatch(r"[0-9]{1,5}", count_text) else 0
     if not 1 <= count <= MAX_COLORS:
-        raise InputError(f"bad {PNG_COUNT_KEY} value {count_text!r}")
+        raise InputError(f"bad {PNG_COUNT_KEY} value {count_text[:20]!r}")
     rows, cols = _swatch_grid(count)
-    height, width = pixels.shape[:2]
     if (height, width) != (rows * SWATCH_PX, cols * SWATCH_PX):
         raise InputError(f"{PNG_COUNT_KEY}={count} needs a {cols * SWATCH_PX}x"
                          f"{rows * SWATCH_PX} px swatch image, this one is {width}x{height}")
+    return count
+
+
+def _png_swatches(pixels: np.ndarray, count: int) -> Palette:
+    """The centre pixel of each of the first ``count`` swatch cells."""
     centre = SWATCH_PX // 2
     colors = pixels[centre::SWATCH_PX, centre::SWATCH_PX].reshape(-1, 3)[:count]
     return _palette([tuple(int(c) for c in rgb) for rgb in colors], [""] * count)
@@ -676,16 +721,30 @@ def _png_distinct(pixels: np.ndarray) -> Palette:
 
 
 def _read_png(data: bytes) -> Palette:
+    """A swatch strip or a small image; the size is checked before the pixels are decoded.
+
+    Pillow's own decompression-bomb warning is silenced (the size checks here are stricter),
+    and its "cannot identify image file <_io.BytesIO object at 0x...>" is not shown.
+    """
     try:
-        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-            image.load()
-            count_text = image.info.get(PNG_COUNT_KEY)
-            pixels = np.asarray(image.convert("RGB"))
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error,
-            Image.DecompressionBombError) as err:
-        raise InputError(f"not a readable PNG image ({err})") from None
-    if isinstance(count_text, str):
-        return _png_swatches(pixels, count_text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                count = _swatch_count(image.info.get(PNG_COUNT_KEY), image.size)
+                image.load()
+                pixels = np.asarray(image.convert("RGB"))
+    except InputError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise InputError("not a readable PNG image (not a PNG file)") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"is not a palette image: more than {PNG_MAX_PIXELS:,} pixels"
+                         ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as err:
+        problem = " ".join(str(err).split()) or type(err).__name__
+        raise InputError(f"not a readable PNG image ({problem})") from None
+    if count is not None:
+        return _png_swatches(pixels, count)
     return _png_distinct(pixels)
 
 
