@@ -543,7 +543,8 @@ def test_truncated_files(tmp_path, fmt, keep):
     if fmt in ("png", "jpg"):
         assert problem == "truncated or corrupt image data"
     else:  # where the cut falls decides which (WebP cannot even start decoding)
-        assert problem.startswith(("truncated or corrupt", "not an image Pillow can read ("))
+        assert problem.startswith(("truncated or corrupt", "not a readable image: damaged",
+                                   "a damaged or unsupported image header ("))
 
 
 def test_corrupt_png_data(tmp_path):
@@ -554,11 +555,18 @@ def test_corrupt_png_data(tmp_path):
     assert one_line_error(path) == "truncated or corrupt image data"
 
 
-@pytest.mark.parametrize("content", [b"hello, I am text\n" * 10, b""])
-def test_not_an_image(tmp_path, content):
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"hello, I am text\n" * 10, "not an image but text (point files are opened by their "
+                                 "extension: .csv, .tsv, .txt, .npy, .npz)"),
+    (b"", "the file is empty"),
+    (b"PK\x03\x04\x14\x00\x00\x00" * 8, "not a readable image: damaged, or not PNG, JPEG, GIF, "
+                                         "BMP, TIFF, WebP, PNM or TGA data"),
+])
+def test_not_an_image(tmp_path, content, problem):
+    """The message says what the file is, not which library failed to read it (issue 13)."""
     path = tmp_path / "text.png"
     path.write_bytes(content)
-    assert one_line_error(path) == "not an image Pillow can read (cannot identify image file)"
+    assert one_line_error(path) == problem
 
 
 def test_missing_file_and_directory(tmp_path):
@@ -626,3 +634,18 @@ def test_image_extensions_are_read_by_pillow():
     for extension in IMAGE_EXTENSIONS:
         assert extension == extension.lower() and extension.startswith(".")
         assert registered.get(extension) in Image.OPEN, extension
+
+
+@pytest.mark.parametrize("path", [None, 3, ["a.png"]])
+def test_a_path_that_is_not_a_path_is_an_input_error(path):
+    with pytest.raises(InputError, match=r"^the image path must be a file path"):
+        load_image(path)
+
+
+def test_dev_zero_is_not_an_image(tmp_path):
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("needs /dev/zero")
+    link = tmp_path / "zero.png"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(InputError, match=r"zero\.png: "):
+        load_image(link)

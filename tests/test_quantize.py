@@ -385,3 +385,36 @@ def test_the_pipeline_does_not_load_palette_files():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+# --- argument checks (issue 14) ------------------------------------------------------------------
+
+
+def _small_image() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, size=(16, 16, 3), dtype=np.uint8)
+
+
+def test_locked_none_means_no_locked_colours():
+    img = _small_image()
+    np.testing.assert_array_equal(quantize(img, 4, locked=None).palette,
+                                  quantize(img, 4).palette)
+    with pytest.raises(InputError, match=r"locked must be colours .* got 5"):
+        quantize(img, 4, locked=5)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, "a", 0.5])
+def test_bad_random_state_is_an_input_error(seed):
+    with pytest.raises(InputError, match="random_state must be None, an integer from 0"):
+        quantize(_small_image(), 4, random_state=seed)
+
+
+def test_random_state_generator_and_int_seeds():
+    """An integer seed keeps the streams quantize drew before it took Generators."""
+    img = _small_image()
+    by_int = quantize(img, 6, random_state=3).palette
+    np.testing.assert_array_equal(quantize(img, 6, random_state=np.random.default_rng(3)).palette,
+                                  by_int)
+    seeds = np.random.SeedSequence(3).spawn(Q._DEFAULT_STARTS)
+    drawn = np.random.default_rng(3).spawn(Q._DEFAULT_STARTS)
+    assert [np.random.default_rng(s).random() for s in seeds] == [g.random() for g in drawn]
+    assert quantize(img, 6, random_state=np.random.RandomState(1)).palette.shape == (6, 3)

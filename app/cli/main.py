@@ -21,6 +21,7 @@ from palettelab import __version__
 from palettelab.app.cli import cluster as cmd_cluster
 from palettelab.app.cli import quantize as cmd_quantize
 from palettelab.app.cli.runtime import batch_process
+from palettelab.app.cli.startup import skip_blas_probe
 from palettelab.core.errors import InputError
 
 PROG = "palettelab"
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             return run_gui(gui_file)
         with batch_process():
+            skip_blas_probe()
             return int(args.run(args))
     except (InputError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -33,3 +33,19 @@ def check_distinct_outputs(parser: argparse.ArgumentParser,
         same = repr(a) if a == b else f"{a!r} and {b!r}"
         parser.error(f"{first} and {second} name the same file ({same}); one would overwrite "
                      f"the other")
+
+
+#: ``--format`` choices: Pillow format name and file extension of each
+FORMATS = {"png": ("PNG", ".png"), "gif": ("GIF", ".gif"), "webp": ("WEBP", ".webp"),
+           "tif": ("TIFF", ".tif"), "bmp": ("BMP", ".bmp")}
+
+
+def positive_int(text: str) -> int:
+    """``--jobs``: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value

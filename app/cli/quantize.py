@@ -1,9 +1,13 @@
 """``palettelab quantize``: reduce an image to N colours, or remap it to a given palette.
 
-    palettelab quantize IN -k N -o OUT [--space oklab|lab|rgb] [--dither none|fs|bayer]
-               [--dither-strength F] [--lock HEX[,HEX...]] [--palette PALETTE_FILE] [--seed S]
-               [--json]
+    palettelab quantize IN [IN ...] -k N -o OUT [--space oklab|lab|rgb]
+               [--dither none|fs|bayer] [--dither-strength F] [--lock HEX[,HEX...]]
+               [--palette PALETTE_FILE] [--seed S] [--json] [--format png|gif|webp|tif|bmp]
+               [--jobs N] [--quiet] [--shared] [--per-frame]
     palettelab quantize IN --map PALETTE_FILE -o OUT [--dither ...]
+
+One input goes to the file OUT (``-``: standard input or output); several inputs, a directory
+or an OUT ending in ``/`` go to the directory OUT (:mod:`palettelab.app.cli.batch`).
 
 Everything that can be checked before the (possibly long) run is checked first -- output
 types, names and folders, the palette file, standard output for ``--json``, and the output
@@ -18,7 +22,9 @@ import argparse
 import sys
 import time
 
-from palettelab.app.cli import options
+from palettelab.app.cli import image_job, options
+from palettelab.app.cli.image_job import STDIO, Job, Settings
+from palettelab.core.errors import InputError
 
 PROG = "palettelab"
 
@@ -31,12 +37,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "PNG/GIF/BMP/TIFF, lossless WebP). With --map, remap it to the colours of "
                     "a palette file instead.",
     )
-    p.add_argument("input", metavar="IN", help="image file to read")
+    p.add_argument("inputs", nargs="+", metavar="IN",
+                   help="image file to read, a directory of images, or - for standard input")
     p.add_argument("-k", "--colors", dest="k", type=int, metavar="N",
                    help="number of colours, 1-256 (required unless --map)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="image to write; the type comes from the extension "
-                        "(.png .gif .bmp .tif .webp)")
+                        "(.png .gif .bmp .tif .webp); - for standard output. With several "
+                        "inputs, a directory input or a trailing /, a directory (created if "
+                        "missing) receiving NAME.<format> for each input")
+    p.add_argument("--format", choices=tuple(options.FORMATS), default=None,
+                   help="type of the outputs in a directory or on standard output "
+                        "(default: png)")
+    p.add_argument("--jobs", type=options.positive_int, default=None, metavar="N",
+                   help="files quantized at once (default: every core)")
+    p.add_argument("--shared", action="store_true",
+                   help="one palette for all inputs, from their combined colours")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress line on stderr")
+    p.add_argument("--per-frame", action="store_true",
+                   help="animations: a palette for each frame (default: one for all frames)")
     p.add_argument("--map", metavar="PALETTE_FILE",
                    help="remap to the colours of this palette file, without k-means")
     p.add_argument("--space", choices=("oklab", "lab", "rgb"), default="oklab",
@@ -48,7 +68,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lock", metavar="HEX[,HEX...]", default="",
                    help="colours that must be in the palette unchanged, e.g. '#ff0000,#ffffff'")
     p.add_argument("--palette", metavar="PALETTE_FILE",
-                   help="also write the palette (.gpl .ase .aco .json .txt .css .png)")
+                   help="also write the palette (.gpl .ase .aco .json .txt .css .png); "
+                        "with several inputs, only with --shared")
     p.add_argument("--seed", type=options.seed, default=None, metavar="S",
                    help=f"random seed, 0 to {options.SEED_MAX} (same seed, same result; "
                         f"default 0)")
@@ -57,7 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run, parser=p)
 
 
-def _check_usage(args: argparse.Namespace) -> None:
+def _check_usage(args: argparse.Namespace, batch: bool) -> None:
     parser: argparse.ArgumentParser = args.parser
     if args.map is None and args.k is None:
         parser.error("-k N is required (or --map PALETTE_FILE to remap to a palette)")
@@ -68,57 +89,173 @@ def _check_usage(args: argparse.Namespace) -> None:
     if args.map is not None:
         clash = [flag for flag, used in (("-k", args.k is not None), ("--lock", bool(args.lock)),
                                          ("--palette", args.palette is not None),
-                                         ("--seed", args.seed is not None)) if used]
+                                         ("--seed", args.seed is not None),
+                                         ("--shared", args.shared),
+                                         ("--per-frame", args.per_frame)) if used]
         if clash:
             parser.error(f"--map uses the palette file as it is; {', '.join(clash)} "
                          f"cannot be combined with it")
-    options.check_distinct_outputs(parser, [("-o", args.output), ("--palette", args.palette)])
+    if args.shared and args.per_frame:
+        parser.error("--shared gives every frame one palette; --per-frame cannot be combined "
+                     "with it")
+    if STDIO in args.inputs and len(args.inputs) > 1:
+        parser.error("- (standard input) must be the only input")
+    if batch:
+        if args.output == STDIO:
+            parser.error("-o - (standard output) takes one input; give a directory for several")
+        if args.palette is not None and not args.shared:
+            parser.error("--palette with several inputs needs --shared (one palette for all)")
+    elif args.output == STDIO:
+        if args.json:
+            parser.error("-o - and --json both write to standard output; choose one")
+    elif args.format is not None:
+        ext = options.FORMATS[args.format][1]
+        if not args.output.lower().endswith(ext) and not (
+                args.format == "tif" and args.output.lower().endswith(".tiff")):
+            parser.error(f"--format {args.format} does not match the output name "
+                         f"{args.output!r}")
+    options.check_distinct_outputs(parser, [("-o", None if args.output == STDIO else args.output),
+                                            ("--palette", args.palette)])
+
+
+def _settings(args: argparse.Namespace, target) -> Settings:
+    return Settings(k=args.k, target=target, space=args.space, dither=args.dither,
+                    strength=args.dither_strength, lock=args.lock,
+                    seed=0 if args.seed is None else args.seed, per_frame=args.per_frame)
+
+
+def _stdin() -> bytes:
+    """All of standard input (an image piped in)."""
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    if stream is None or stream.isatty():
+        raise InputError("standard input: no image piped in (- reads an image from a pipe "
+                         "or a redirected file)")
+    try:
+        return stream.read()
+    except (OSError, ValueError) as exc:
+        raise InputError(f"standard input: cannot read ({exc})") from None
 
 
 def run(args: argparse.Namespace) -> int:
-    _check_usage(args)
-    from palettelab.app.cli.runtime import check_stdout, print_json
-    from palettelab.core.color.codes import hex_color
-    from palettelab.core.formats.atomic import atomic_outputs
-    from palettelab.core.formats.image_read import load_image
-    from palettelab.core.formats.image_write import check_image_path, check_image_size, save_image
-    from palettelab.core.formats.palettes import check_palette_path, read_palette, write_palette
-    from palettelab.core.quantization.pipeline import quantize, remap
+    from palettelab.app.cli import batch
 
-    started = time.perf_counter()
-    check_image_path(args.output)
+    is_batch = batch.is_batch(args.inputs, args.output)
+    _check_usage(args, is_batch)
+    if is_batch:
+        return _run_batch(args)
+    return _run_single(args)
+
+
+def _run_single(args: argparse.Namespace) -> int:
+    """One file: the contract of docs/DESIGN.md, plus - for standard input and output."""
+    from palettelab.app.cli.runtime import check_stdout, print_json, write_binary_stdout
+
+    source = args.inputs[0]
+    fmt = None
+    if args.output == STDIO:
+        check_stdout("the image", binary=True)
+        fmt = options.FORMATS[args.format or "png"][0]
+    else:
+        from palettelab.core.formats.image_write import check_image_path
+
+        check_image_path(args.output)
     if args.palette is not None:
+        from palettelab.core.formats.palettes import check_palette_path
+
         check_palette_path(args.palette)
     if args.json:
         check_stdout("the JSON summary")
-    target = read_palette(args.map).colors if args.map is not None else None
-
-    loaded = load_image(args.input)
-    for note in loaded.notes:
-        print(f"{PROG}: note: {args.input}: {note}", file=sys.stderr)
-    height, width, channels = loaded.pixels.shape
-    check_image_size(args.output, height, width, alpha=channels == 4)
-    if target is not None:
-        q = remap(loaded.pixels, target, space=args.space, dither=args.dither,
-                  dither_strength=args.dither_strength)
-    else:
-        q = quantize(loaded.pixels, args.k, space=args.space, dither=args.dither,
-                     dither_strength=args.dither_strength, locked=args.lock,
-                     random_state=0 if args.seed is None else args.seed)
-    with atomic_outputs():  # the image and the palette are replaced together, or neither
-        notes = save_image(args.output, q)
-        if args.palette is not None:
-            write_palette(args.palette, q.palette, counts=q.counts)
-    for note in notes:
+    target = _map_palette(args)
+    data = _stdin() if source == STDIO else None
+    job = Job(source="standard input" if data is not None else source, output=args.output,
+              fmt=fmt, palette=args.palette, data=data)
+    done = image_job.run(job, _settings(args, target))
+    for note in done.notes:
         print(f"{PROG}: note: {note}", file=sys.stderr)
+    if done.encoded is not None:
+        write_binary_stdout(done.encoded, "the image")
     if args.json:
-        summary = {
-            "n_colors": int(q.palette.shape[0]),
-            "palette": [hex_color(c) for c in q.palette],
-            "counts": [int(c) for c in q.counts],
-            "space": args.space,
-            "dither": args.dither,
-            "seconds": round(time.perf_counter() - started, 4),
-        }
-        print_json(summary)
+        print_json(done.summary)
     return 0
+
+
+def _map_palette(args: argparse.Namespace):
+    if args.map is None:
+        return None
+    from palettelab.core.formats.palettes import read_palette
+
+    return read_palette(args.map, max_colors=256).colors  # an indexed image holds 256
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    """Several files into a directory (see :mod:`palettelab.app.cli.batch`)."""
+    from pathlib import Path
+
+    from palettelab.app.cli import batch
+    from palettelab.app.cli.runtime import check_stdout, print_json
+
+    started = time.perf_counter()
+    fmt, ext = options.FORMATS[args.format or "png"]
+    files, listing_errors = batch.expand(args.inputs)
+    folder = Path(args.output)
+    outputs = [batch.output_name(f, folder, ext) for f in files]
+    problem = batch.clash(files, outputs)
+    if problem is not None:
+        args.parser.error(problem)
+    if args.palette is not None:
+        from palettelab.core.formats.palettes import check_palette_path
+
+        check_palette_path(args.palette)
+    if args.json:
+        check_stdout("the JSON summary")
+    batch.make_folder(folder)
+    data = _stdin() if files == [STDIO] else None
+    jobs = [Job(source="standard input" if data is not None else f, output=str(out), fmt=fmt,
+                data=data) for f, out in zip(files, outputs, strict=True)]
+    target = _map_palette(args)
+    n_jobs = args.jobs or batch.default_jobs()
+    for line in listing_errors:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    if args.shared and jobs:
+        target, jobs, unread = _shared(args, jobs)
+        listing_errors += unread
+        n_jobs = 1  # the palette's kernels ran here: no fork after Numba started its threads
+    outcomes = batch.run_all(jobs, _settings(args, target), n_jobs)
+    finished = batch.report(outcomes, len(jobs), args.quiet)
+    if args.json:
+        print_json(batch.json_summary(finished, listing_errors, started))
+    failed = listing_errors or any(o.error is not None for o in finished)
+    return 1 if failed else 0
+
+
+def _shared(args: argparse.Namespace, jobs: list[Job]):
+    """The --shared palette of the inputs that can be read (written to --palette at once),
+    those jobs, and an error line for each other input (printed at once)."""
+    from palettelab.core.quantization.pipeline import shared_palette
+
+    kept: list[Job] = []
+    errors: list[str] = []
+
+    def images():  # one file's frames at a time: the palette keeps only their histograms
+        for job in jobs:
+            try:
+                frames = image_job.palette_images(job)
+            except (InputError, OSError) as exc:
+                errors.append(str(exc))
+                print(f"{PROG}: error: {exc}", file=sys.stderr)
+                continue
+            kept.append(job)
+            yield from frames
+
+    try:
+        palette, counts = shared_palette(images(), args.k, space=args.space, locked=args.lock,
+                                         random_state=0 if args.seed is None else args.seed)
+    except InputError:
+        if kept:
+            raise
+        return None, kept, errors  # no input could be read: each has its error line
+    if args.palette is not None:
+        from palettelab.core.formats.palettes import write_palette
+
+        write_palette(args.palette, palette, counts=counts)
+    return palette, kept, errors

@@ -61,8 +61,9 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
-def check_stdout(what: str) -> None:
-    """InputError if standard output is closed (``>&-``): ``what`` would be lost."""
+def check_stdout(what: str, binary: bool = False) -> None:
+    """InputError if standard output is closed (``>&-``): ``what`` would be lost; and, for
+    ``binary`` data (an image), if it is a terminal."""
     stream = sys.stdout
     try:
         if stream is None:  # Python's stdout when file descriptor 1 was closed at start
@@ -72,6 +73,9 @@ def check_stdout(what: str) -> None:
         return
     except (OSError, ValueError):
         raise InputError(f"standard output is closed; {what} would be lost") from None
+    if binary and stream.isatty():
+        raise InputError(f"standard output is a terminal; redirect it to write {what} "
+                         f"(e.g. > out.png), or name a file with -o")
 
 
 def write_stdout(text: str, what: str) -> None:
@@ -81,6 +85,21 @@ def write_stdout(text: str, what: str) -> None:
         sys.stdout.flush()
     except OSError as exc:
         # keep Python's flush at exit from failing a second time with a traceback
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise InputError(f"standard output: cannot write {what} "
+                         f"({exc.strerror or exc})") from None
+
+
+def write_binary_stdout(data: bytes, what: str) -> None:
+    """Write ``data`` to standard output as bytes (an image for ``-o -``)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text stream without bytes (a test's StringIO): nowhere to write
+        raise InputError(f"standard output takes no binary data; {what} would be lost")
+    try:
+        buffer.write(data)
+        buffer.flush()
+    except OSError as exc:
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise InputError(f"standard output: cannot write {what} "

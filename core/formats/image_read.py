@@ -55,6 +55,8 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
 from palettelab.core.errors import InputError, describe_os_error
+from palettelab.core.formats.bounded import path_name
+from palettelab.core.formats.points import POINT_EXTENSIONS
 
 #: the largest image accepted by default: 200 MP is 600 MB as RGB, near what a desktop can take
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -68,6 +70,8 @@ IMAGE_EXTENSIONS = (
 #: what Pillow raises on a file it cannot parse or decode (a fuzzed file can raise any of these)
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError,
                   struct.error, zlib.error)
+#: the same, for the readers of other modules (core/formats/animation.py)
+DECODE_ERRORS = _DECODE_ERRORS
 
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 #: Pillow raw modes of 16-bit samples ("RGB;16B"); "BGR;16" and "RGB;16" are packed 5-6-5
@@ -109,7 +113,26 @@ def load_image(path: str | os.PathLike[str], *,
     ``max_pixels`` refuses images with more pixels than that before decoding them (None: no
     limit).  Raises :class:`InputError` for anything that stops the file from loading.
     """
-    name = str(path)
+    return _load(path, path_name(path, "the image path"), max_pixels)
+
+
+def load_image_data(data: bytes, name: str, *,
+                    max_pixels: int | None = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """:func:`load_image` for a file's bytes already in memory (standard input); ``name``
+    stands for the file in messages."""
+    return _load(_InMemory(bytes(data)), name, max_pixels)
+
+
+@dataclass(frozen=True)
+class _InMemory:
+    """A file's bytes in place of its path (a fresh stream for each of the two reads that
+    :func:`_read_checked` may need)."""
+
+    data: bytes
+
+
+def _load(path: str | os.PathLike[str] | _InMemory, name: str,
+          max_pixels: int | None) -> LoadedImage:
     image, sixteen_bit, notes = _read_checked(path, name, max_pixels)
     source_mode = image.mode
     profile = _embedded_profile(image, notes)
@@ -164,8 +187,10 @@ def _read(path: str | os.PathLike[str], name: str,
         return _decode(image, name)
 
 
-def _open_file(path: str | os.PathLike[str], name: str) -> IO[bytes]:
+def _open_file(path: str | os.PathLike[str] | _InMemory, name: str) -> IO[bytes]:
     """Open the file ourselves, so that OS errors get their own messages and the handle closes."""
+    if isinstance(path, _InMemory):  # load_image_data: the bytes are in memory
+        return io.BytesIO(path.data)
     try:
         return open(path, "rb")  # closed by the caller's with
     except OSError as error:
@@ -180,10 +205,24 @@ def _identify(handle: IO[bytes], name: str) -> Image.Image:
     try:
         return Image.open(handle)
     except Image.UnidentifiedImageError:
-        problem = "cannot identify image file"
+        problem = _not_an_image(handle)
     except _DECODE_ERRORS as error:
-        problem = _one_line(error)
-    raise InputError(f"{name}: not an image Pillow can read ({problem})") from None
+        problem = f"a damaged or unsupported image header ({_one_line(error)})"
+    raise InputError(f"{name}: {problem}") from None
+
+
+def _not_an_image(handle: IO[bytes]) -> str:
+    """What a file in no image format holds, in the user's terms, not the library's ("not an
+    image Pillow can read" was all a dialog said, issue 13).  Text is a first 4 KiB without a
+    NUL byte: every binary image header has NULs in its sizes or flags."""
+    handle.seek(0)
+    head = handle.read(4096)
+    if not head:
+        return "the file is empty"
+    if b"\0" not in head:
+        return ("not an image but text (point files are opened by their extension: "
+                f"{', '.join(POINT_EXTENSIONS)})")
+    return "not a readable image: damaged, or not PNG, JPEG, GIF, BMP, TIFF, WebP, PNM or TGA data"
 
 
 def _check_size(image: Image.Image, name: str, max_pixels: int | None) -> None:

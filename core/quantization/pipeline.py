@@ -26,19 +26,21 @@ continued from the locked set) and adapt while they stay put.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from palettelab.core.checks import check_int
+from palettelab.core.checks import check_int, check_random_state
 from palettelab.core.clustering.kmeans import KMeans, assign, kmeans_plusplus, update
 from palettelab.core.color.codes import color_codes, parse_color
 from palettelab.core.color.spaces import from_srgb, to_srgb8
 from palettelab.core.errors import InputError
 from palettelab.core.quantization import _quantize_kernels as qk
 from palettelab.core.quantization import _remap_kernels as _remap
+from palettelab.core.quantization import compact
 from palettelab.core.quantization.histogram import (
     TABLES,
     DistinctColors,
@@ -135,11 +137,18 @@ def _check_strength(strength) -> float:
     return value
 
 
-def _check_locked(locked: Iterable, n_colors: int) -> np.ndarray:
-    """Locked colours as a (j, 3) uint8 array, duplicates dropped, order kept."""
+def _check_locked(locked: Iterable | None, n_colors: int) -> np.ndarray:
+    """Locked colours as a (j, 3) uint8 array, duplicates dropped, order kept; None is none."""
+    if locked is None:
+        locked = ()
     if isinstance(locked, str):
         locked = [part for part in locked.split(",") if part.strip()]
-    colours = list(dict.fromkeys(parse_color(c) for c in locked))
+    try:
+        given = list(locked)
+    except TypeError:
+        raise InputError(f"locked must be colours (hex strings or RGB triples), "
+                         f"got {locked!r}") from None
+    colours = list(dict.fromkeys(parse_color(c) for c in given))
     if len(colours) > n_colors:
         raise InputError(f"{len(colours)} locked colours do not fit in a palette of "
                          f"{n_colors}")
@@ -169,6 +178,7 @@ class _Colours:
     distinct: DistinctColors
     values: np.ndarray  # (m, 3) float64 in the clustering space
     weights: np.ndarray  # (m,) float64 pixel counts
+    rows: np.ndarray | None = None  # row of each visible pixel (small images), else None
 
 
 def _visible_colours(img: np.ndarray, space: str, tables) -> _Colours:
@@ -178,9 +188,21 @@ def _visible_colours(img: np.ndarray, space: str, tables) -> _Colours:
             raise InputError("the image is fully transparent: there are no colours to keep")
     else:
         visible = img.reshape(-1, 3)
-    distinct = distinct_colors(visible, tables)
+    rows = None
+    if visible.shape[0] <= compact.SMALL_PIXELS:
+        distinct, rows = compact.distinct_sorted(visible)
+    else:
+        distinct = distinct_colors(visible, tables)
     return _Colours(distinct, from_srgb(distinct.colors, space),
-                    distinct.counts.astype(np.float64))
+                    distinct.counts.astype(np.float64), rows)
+
+
+def _tables(img: np.ndarray):
+    """The code tables for an image too big for the sorting path (:mod:`.compact`), else
+    nothing: a web-sized image never touches the 64 MB table."""
+    if img.shape[0] * img.shape[1] <= compact.SMALL_PIXELS:
+        return contextlib.nullcontext()
+    return TABLES.lend()
 
 
 @dataclass(frozen=True)
@@ -305,13 +327,17 @@ def _kmeans(X, w, C0, n_fixed, max_iter, on_step):
     return km.cluster_centers_, km.inertia_, km.n_iter_
 
 
-def _starts(X, w, k, locked_values, n_init, seed_seq, report: _Reporter):
-    """Run ``n_init`` k-means++ starts on the rows X; (centres, inertia) of each, best first."""
+def _starts(X, w, k, locked_values, n_init, rng, report: _Reporter):
+    """Run ``n_init`` k-means++ starts on the rows X; (centres, inertia) of each, best first.
+
+    Each start has its own stream, ``rng.spawn``: for an integer seed these are the streams of
+    ``SeedSequence(seed).spawn`` that quantize used before it took Generators too.
+    """
     results = []
-    seeds = seed_seq.spawn(n_init)
+    streams = rng.spawn(n_init)
     for s in range(n_init):
         C0 = kmeans_plusplus(X, k, sample_weight=w, fixed=locked_values,
-                             random_state=np.random.default_rng(seeds[s]))
+                             random_state=streams[s])
         on_step = report.iterations("clustering", 0.05 + 0.45 * s / n_init,
                                     0.05 + 0.45 * (s + 1) / n_init, _START_MAX_ITER)
         C, inertia, _ = _kmeans(X, w, C0, len(locked_values), _START_MAX_ITER, on_step)
@@ -351,7 +377,7 @@ def _swap_improve(X, w, C, inertia, n_fixed, report: _Reporter):
     return C
 
 
-def _best_start(colours: _Colours, bins: _Bins, k, locked_values, n_init, seed_seq,
+def _best_start(colours: _Colours, bins: _Bins, k, locked_values, n_init, rng,
                 report: _Reporter) -> np.ndarray:
     """The best of the starts, descended on the 6-bit bins (when the starts ran coarser) and
     improved by swaps there; the polish then finishes on the exact colours.
@@ -361,7 +387,7 @@ def _best_start(colours: _Colours, bins: _Bins, k, locked_values, n_init, seed_s
     """
     X, w = _coarse(colours, bins)
     n_fixed = len(locked_values)
-    C, inertia = _starts(X, w, k, locked_values, n_init, seed_seq, report)[0]
+    C, inertia = _starts(X, w, k, locked_values, n_init, rng, report)[0]
     if X is not colours.values:
         X, w = bins.means, bins.wsum
         C, inertia, _ = _kmeans(X, w, C, n_fixed, _REFINE_MAX_ITER,
@@ -456,15 +482,18 @@ def _small_palette(colours: _Colours, locked: np.ndarray, n_colors: int) -> np.n
 
 def _indices(img, colours: _Colours, palette, labels, space, dither, strength) -> np.ndarray:
     if dither == "none":
+        if colours.rows is not None:
+            return compact.gather(img, colours.rows, labels)
         return _remap.lookup(img, colours.distinct.colors, labels)
     pal_values = from_srgb(palette, space)
+    table = colours.distinct.table
+    if colours.rows is not None:
+        table = compact.code_table(colours.distinct.colors)
     if dither == "fs":
-        return _remap.floyd_steinberg(img, colours.distinct.table, colours.values, pal_values,
-                                      strength)
+        return _remap.floyd_steinberg(img, table, colours.values, pal_values, strength)
     lightness = pal_values[:, 0] if space != "rgb" else palette @ np.array([0.2126, 0.7152,
                                                                            0.0722])
-    return _remap.ordered(img, colours.distinct.table, colours.values, pal_values, strength,
-                          lightness)
+    return _remap.ordered(img, table, colours.values, pal_values, strength, lightness)
 
 
 def _result(img, colours, palette, labels, counts, space, dither, strength,
@@ -486,7 +515,7 @@ def _result(img, colours, palette, labels, counts, space, dither, strength,
 
 
 def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "none",
-             dither_strength: float = 1.0, locked: Iterable = (), random_state=0,
+             dither_strength: float = 1.0, locked: Iterable | None = (), random_state=0,
              progress: ProgressCallback | None = None,
              n_init: int = _DEFAULT_STARTS) -> Quantized:
     """Reduce ``image`` ((H, W, 3|4) uint8 sRGB) to a palette of ``n_colors`` colours.
@@ -494,9 +523,11 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     ``space``: where colour differences are measured ("oklab", "lab" or "rgb"; "rgb"
     maximises PSNR).  ``dither``: "none", "fs" (Floyd-Steinberg, scaled by
     ``dither_strength``) or "bayer".  ``locked``: colours (hex strings or RGB triples) that
-    must appear unchanged in the palette.  ``n_init``: k-means++ starts on the histogram.
-    ``progress`` is called with :class:`Progress` as the run goes; an exception it raises
-    (e.g. to cancel) propagates out of ``quantize``.
+    must appear unchanged in the palette (None: none).  ``random_state``: None, an integer
+    in [0, 2**32) or a numpy Generator (see
+    :func:`~palettelab.core.checks.check_random_state`).  ``n_init``: k-means++ starts on
+    the histogram.  ``progress`` is called with :class:`Progress` as the run goes; an
+    exception it raises (e.g. to cancel) propagates out of ``quantize``.
     """
     img = _check_image(image)
     k = check_int(n_colors, "n_colors", low=1, high=MAX_COLORS)
@@ -505,29 +536,64 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     strength = _check_strength(dither_strength)
     locked_rgb = _check_locked(locked, k)
     n_init = check_int(n_init, "n_init", low=1)
-    try:
-        seed_seq = np.random.SeedSequence(random_state)
-    except (TypeError, ValueError):
-        raise InputError(f"random_state must be a non-negative integer or None, "
-                         f"got {random_state!r}") from None
+    rng = check_random_state(random_state)
 
     report = _Reporter(progress, space)
     report("histogram", 0.0)
-    with TABLES.lend() as tables:
+    with _tables(img) as tables:
         colours = _visible_colours(img, space, tables)
-        bins = _bins(colours)
-        palette = _small_palette(colours, locked_rgb, k)
-        if palette is None:
-            locked_values = from_srgb(locked_rgb, space)
-            C = _best_start(colours, bins, k, locked_values, int(n_init), seed_seq, report)
-            C = _polish(colours, bins, C, len(locked_rgb), report)
-            palette = to_srgb8(C, space)
-            palette[: len(locked_rgb)] = locked_rgb
-            palette, labels, counts = _repair(palette, len(locked_rgb), colours, bins, space)
-        else:
-            labels, counts = _assign_colours(colours, bins, palette, space)
-        palette, labels, counts = _by_share(colours, bins, palette, labels, counts, space)
+        palette, labels, counts = _fit_palette(colours, k, locked_rgb, int(n_init), rng, space,
+                                               report)
         return _result(img, colours, palette, labels, counts, space, dither, strength, report)
+
+
+def _fit_palette(colours: _Colours, k: int, locked_rgb: np.ndarray, n_init: int, rng,
+                 space: str, report: _Reporter):
+    """The palette of ``k`` colours for weighted distinct colours, sorted by share; with the
+    labels of the colours and the pixels per entry."""
+    bins = _bins(colours)
+    palette = _small_palette(colours, locked_rgb, k)
+    if palette is None:
+        locked_values = from_srgb(locked_rgb, space)
+        C = _best_start(colours, bins, k, locked_values, n_init, rng, report)
+        C = _polish(colours, bins, C, len(locked_rgb), report)
+        palette = to_srgb8(C, space)
+        palette[: len(locked_rgb)] = locked_rgb
+        palette, labels, counts = _repair(palette, len(locked_rgb), colours, bins, space)
+    else:
+        labels, counts = _assign_colours(colours, bins, palette, space)
+    return _by_share(colours, bins, palette, labels, counts, space)
+
+
+def shared_palette(images: Iterable, n_colors: int = 16, *, space: str = "oklab",
+                   locked: Iterable | None = (), random_state=0,
+                   n_init: int = _DEFAULT_STARTS) -> tuple[np.ndarray, np.ndarray]:
+    """One palette for several images (a sprite set, an animation's frames): the palette
+    :func:`quantize` would make for their combined weighted histogram, as if the images were
+    one.  Returns (palette (k, 3) uint8 most used first, pixels per entry over all images);
+    :func:`remap` then maps each image to it.  The images may differ in size and channels.
+
+    The histograms are merged, not the pixels: each image is reduced to its distinct colours
+    first, so the memory held grows with the colours, not the pixels of the set.
+    """
+    k = check_int(n_colors, "n_colors", low=1, high=MAX_COLORS)
+    space = _check_choice(space, SPACES, "space")
+    locked_rgb = _check_locked(locked, k)
+    n_init = check_int(n_init, "n_init", low=1)
+    rng = check_random_state(random_state)
+    parts = []
+    for image in images:
+        img = _check_image(image)
+        with _tables(img) as tables:
+            distinct = _visible_colours(img, "rgb", tables).distinct
+            parts.append((distinct.colors.copy(), distinct.counts.copy()))
+    if not parts:
+        raise InputError("no images to make a shared palette from")
+    merged = compact.merge([colors for colors, _ in parts], [counts for _, counts in parts])
+    colours = _Colours(merged, from_srgb(merged.colors, space), merged.counts.astype(np.float64))
+    palette, _labels, counts = _fit_palette(colours, k, locked_rgb, int(n_init), rng, space,
+                                            _Reporter(None, space))
+    return palette, counts.astype(np.int64)
 
 
 def remap(image, palette, *, space: str = "oklab", dither: str = "none",
@@ -542,7 +608,7 @@ def remap(image, palette, *, space: str = "oklab", dither: str = "none",
     space = _check_choice(space, SPACES, "space")
     dither = _check_choice(dither, DITHERS, "dither")
     strength = _check_strength(dither_strength)
-    with TABLES.lend() as tables:
+    with _tables(img) as tables:
         colours = _visible_colours(img, space, tables)
         labels, counts = _assign_colours(colours, _bins(colours), pal, space)
         return _result(img, colours, pal, labels, counts, space, dither, strength,
@@ -598,4 +664,7 @@ def warm_up() -> None:
     for image in (img[..., :3], *frozen):
         quantize(image, 3, locked=["#000000"], dither="fs", n_init=1)
         Remapper(image).image([[0, 0, 0], [255, 255, 255]])
+        # big images take the code-table path (small ones sort): load its kernels too
+        with TABLES.lend() as tables:
+            distinct_colors(image.reshape(-1, image.shape[2])[:, :3], tables)
     remap(img[:8, :8], [[0, 0, 0], [255, 255, 255]], dither="bayer")

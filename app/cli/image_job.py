@@ -1,0 +1,167 @@
+"""One image through ``palettelab quantize``: read, quantize (or remap), write, summarise.
+
+The single-file command and every file of a batch run this same code, in the main process or
+in a worker of the batch's pool, so a file gives the same bytes either way (the core's results
+do not depend on the thread count).  Everything here is picklable: a :class:`Settings` and a
+:class:`Job` go to a worker, a summary dict and notes come back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported when a job runs, not by ``palettelab --help``
+    import numpy as np
+
+#: standard input or output, as named on the command line
+STDIO = "-"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every file of a run is done with: ``k`` colours (None with a ``target``
+    palette), or remapped to ``target`` ((k, 3) uint8: --map, or the --shared palette)."""
+
+    k: int | None
+    target: np.ndarray | None
+    space: str
+    dither: str
+    strength: float
+    lock: str
+    seed: int
+    per_frame: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input and where it goes.  ``source`` is a path, or ``data`` holds the bytes of
+    standard input (then ``source`` is the name shown); ``output`` is a path or ``-`` with
+    ``fmt`` (a Pillow format name) for standard output; ``palette`` an optional palette file."""
+
+    source: str
+    output: str
+    fmt: str | None = None
+    palette: str | None = None
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished job: the summary of its result (the single-file ``--json`` object), notes
+    for the user, and the encoded image when the output is standard output."""
+
+    summary: dict
+    notes: tuple[str, ...]
+    encoded: bytes | None = None
+
+
+def load(job: Job):
+    """The job's image (a :class:`~palettelab.core.formats.image_read.LoadedImage`)."""
+    from palettelab.core.formats.image_read import load_image, load_image_data
+
+    if job.data is not None:
+        return load_image_data(job.data, job.source)
+    return load_image(job.source)
+
+
+def output_format(job: Job) -> str:
+    """The Pillow format the job writes."""
+    if job.output == STDIO:
+        return job.fmt or "PNG"
+    from palettelab.core.formats.image_write import check_image_path
+
+    return check_image_path(job.output)
+
+
+def palette_images(job: Job) -> list[np.ndarray]:
+    """What a --shared palette is made from: every frame the job will write."""
+    from palettelab.core.formats.animation import ANIMATED_FORMATS, read_animation
+
+    if output_format(job) in ANIMATED_FORMATS:
+        animation = read_animation(_source(job), job.source)
+        if animation is not None:
+            return animation.frames
+    return [load(job).pixels]
+
+
+def _source(job: Job) -> str | bytes:
+    return job.data if job.data is not None else job.source
+
+
+def run(job: Job, settings: Settings) -> Done:
+    """Do the job; InputError or OSError for a bad file (nothing written then).  An animated
+    input written as GIF, PNG (APNG) or WebP keeps its frames (see :mod:`.animated_job`); any
+    other output takes the first frame, and the summary says how many there were."""
+    from palettelab.app.cli import animated_job
+    from palettelab.core.formats.animation import ANIMATED_FORMATS, frame_count, read_animation
+    from palettelab.core.formats.image_write import check_image_size
+
+    started = time.perf_counter()
+    fmt = output_format(job)
+    if fmt in ANIMATED_FORMATS:
+        animation = read_animation(_source(job), job.source)
+        if animation is not None:
+            return animated_job.run(job, settings, animation, fmt, started)
+        frames = 1
+    else:
+        frames = frame_count(_source(job))
+    loaded = load(job)
+    notes = [f"{job.source}: {note}" for note in loaded.notes]
+    height, width, channels = loaded.pixels.shape
+    if job.output != STDIO:
+        check_image_size(job.output, height, width, alpha=channels == 4)
+    q = quantized(loaded.pixels, settings)
+    encoded = None
+    if job.output == STDIO:
+        from palettelab.core.formats.image_write import encode_image
+
+        encoded, written = encode_image(q, job.fmt or "PNG")
+    else:
+        written = _save(job, q)
+    notes.extend(written)
+    result = summary(q, settings, started)
+    if frames > 1:
+        result.update(frames=frames, frames_written=1)
+    return Done(result, tuple(notes), encoded)
+
+
+def quantized(pixels: np.ndarray, settings: Settings):
+    """The image quantized (or remapped to the settings' target palette)."""
+    from palettelab.core.quantization.pipeline import quantize, remap
+
+    if settings.target is not None:
+        return remap(pixels, settings.target, space=settings.space, dither=settings.dither,
+                     dither_strength=settings.strength)
+    return quantize(pixels, settings.k, space=settings.space, dither=settings.dither,
+                    dither_strength=settings.strength, locked=settings.lock,
+                    random_state=settings.seed)
+
+
+def _save(job: Job, q) -> list[str]:
+    """Write the image and the palette file together (both replaced, or neither)."""
+    from palettelab.core.formats.atomic import atomic_outputs
+    from palettelab.core.formats.image_write import save_image
+
+    with atomic_outputs():
+        notes = save_image(job.output, q)
+        if job.palette is not None:
+            from palettelab.core.formats.palettes import write_palette
+
+            write_palette(job.palette, q.palette, counts=q.counts)
+    return notes
+
+
+def summary(q, settings: Settings, started: float) -> dict:
+    """The single-file ``--json`` object (docs/DESIGN.md, "Command line")."""
+    from palettelab.core.color.codes import hex_color
+
+    return {
+        "n_colors": int(q.palette.shape[0]),
+        "palette": [hex_color(c) for c in q.palette],
+        "counts": [int(c) for c in q.counts],
+        "space": settings.space,
+        "dither": settings.dither,
+        "seconds": round(time.perf_counter() - started, 4),
+    }
