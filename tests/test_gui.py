@@ -130,7 +130,7 @@ def test_editing_a_colour_remaps_the_image(qtbot, window, small_image, monkeypat
 def test_export_palette_reads_back(qtbot, window, small_image, tmp_path, suffix):
     result = open_and_wait(qtbot, window, small_image)
     target = tmp_path / f"palette{suffix}"
-    window.image._ask_save_path = lambda *args: str(target)
+    window.image._ask_save_path = lambda *args: (str(target), "")
     with qtbot.waitSignal(window.image.worker.exported, timeout=30_000):
         window.image.export_palette()
     np.testing.assert_array_equal(read_palette(target).colors, result.quantized.palette)
@@ -139,7 +139,7 @@ def test_export_palette_reads_back(qtbot, window, small_image, tmp_path, suffix)
 def test_export_image_reads_back(qtbot, window, small_image, tmp_path):
     result = open_and_wait(qtbot, window, small_image)
     target = tmp_path / "out.png"
-    window.image._ask_save_path = lambda *args: str(target)
+    window.image._ask_save_path = lambda *args: (str(target), "")
     with qtbot.waitSignal(window.image.worker.exported, timeout=30_000):
         window.image.export_image()
     with Image.open(target) as im:
@@ -161,7 +161,7 @@ def test_corrupt_file_shows_an_error_and_keeps_the_image(qtbot, window, small_im
 
 def test_export_failure_shows_an_error(qtbot, window, small_image, tmp_path):
     open_and_wait(qtbot, window, small_image)
-    window.image._ask_save_path = lambda *args: str(tmp_path / "missing-folder" / "out.gpl")
+    window.image._ask_save_path = lambda *args: (str(tmp_path / "missing-folder" / "out.gpl"), "")
     with qtbot.waitSignal(window.image.worker.exportFailed, timeout=30_000):
         window.image.export_palette()
     qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
@@ -235,3 +235,45 @@ def test_point_files_open_in_the_points_workspace(qtbot, window, tmp_path):
         window.open_path(path)
     assert window.workspaces.currentWidget() is window.points
     assert window.points.points().X.shape == (6, 2)
+
+
+# --- issue 13: the window around the Points workspace -------------------------------------------
+
+
+def test_each_tab_shows_its_own_status(qtbot, window):
+    assert window.image.stats_label.isVisible()
+    qtbot.waitUntil(lambda: window.points.centers() is not None, timeout=RUN_TIMEOUT)
+    window.workspaces.setCurrentWidget(window.points)
+    assert not window.image.stats_label.isVisible()  # "k=16 … PSNR" was shown on Points
+    assert window.points.stats_label.isVisible()
+    assert window.points.stats_label.text().startswith("k-means  k=4  iteration 0 (start)")
+    window.workspaces.setCurrentWidget(window.image)
+    assert window.image.stats_label.isVisible() and not window.points.stats_label.isVisible()
+
+
+def test_point_files_join_the_recent_files(qtbot, window, tmp_path):
+    path = tmp_path / "pts.csv"
+    path.write_text("a,b\n0,0\n0,1\n5,5\n5,6\n", encoding="utf-8")
+    with qtbot.waitSignal(window.points.fileLoaded, timeout=RUN_TIMEOUT):
+        window.open_path(path)
+    assert [a.text() for a in window.recent_menu.actions()] == [str(path)]
+    assert window.points.data_combo.currentText() == "pts.csv"
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("notes.dat", b"1 2\n3 4\n", "not an image but text (point files are opened by their "
+                                 "extension: .csv, .tsv, .txt, .npy, .npz)"),
+    ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(40), "not a readable image: damaged, or not PNG,"),
+    ("empty.jpg", b"", "the file is empty"),
+])
+def test_unreadable_file_says_what_is_wrong_with_it(qtbot, window, tmp_path, name, content,
+                                                    problem):
+    """The dialog speaks of the user's file, never of the library that read it (issue 13)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with qtbot.waitSignal(window.image.worker.loadFailed, timeout=30_000):
+        window.open_path(path)
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
+    message = window.errors[-1][1]
+    assert message.startswith(f"{path}: {problem}")
+    assert "Pillow" not in message and "\n" not in message

@@ -262,9 +262,9 @@ def test_3d_falls_back_to_a_label_without_a_context_and_does_nothing(qtbot, monk
 def test_chart_appends_points_and_clears(qtbot):
     chart = ConvergenceChart()
     qtbot.addWidget(chart)
-    for i in range(300):  # past the first buffer size
-        chart.add_point(i, 1000.0 / (i + 1))
-    x, y = chart._curve.getData()
+    for i in range(300):  # one long start
+        chart.add_point(i, 1000.0 / (i + 1), "clustering", i + 1)
+    x, y = chart._curves["clustering"].getData()
     np.testing.assert_array_equal(x, np.arange(300))
     np.testing.assert_allclose(y, 1000.0 / np.arange(1, 301))
 
@@ -274,8 +274,9 @@ def test_chart_appends_points_and_clears(qtbot):
     assert not chart._plot.getPlotItem().ctrl.logYCheck.isChecked()
 
     chart.clear()
-    x, y = chart._curve.getData()
+    x, y = chart._curves["clustering"].getData()
     assert x is None or len(x) == 0
-    chart.add_point(0, 5.0)
-    x, y = chart._curve.getData()
+    assert chart.legend_texts() == []
+    chart.add_point(0, 5.0, "polishing", 1)
+    x, y = chart._curves["polishing"].getData()
     np.testing.assert_array_equal(y, [5.0])

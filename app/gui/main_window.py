@@ -15,7 +15,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+    QWidget,
+)
 
 from palettelab.app.gui.image.worker import Loaded
 from palettelab.app.gui.image.workspace import ImageWorkspace, last_folder
@@ -38,6 +46,16 @@ def _is_point_file(path: str | os.PathLike) -> bool:
     return bool(suffixes) and suffixes[-1] in POINT_EXTENSIONS
 
 
+def _status_page(*widgets: QWidget) -> QWidget:
+    """One workspace's status widgets in a row."""
+    page = QWidget()
+    row = QHBoxLayout(page)
+    row.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        row.addWidget(widget)
+    return page
+
+
 class MainWindow(QMainWindow):
     """PaletteLab's window: an Image and a Points workspace in tabs."""
 
@@ -51,6 +69,7 @@ class MainWindow(QMainWindow):
         self.image.error.connect(lambda title, message: self.show_error(title, message))
         self.image.imageLoaded.connect(self._on_image_loaded)
         self.points = PointsWorkspace()  # the student workspace
+        self.points.fileLoaded.connect(self._remember)
         self.workspaces = QTabWidget()
         self.workspaces.addTab(self.image, "Image")
         self.workspaces.addTab(self.points, "Points")
@@ -86,6 +105,7 @@ class MainWindow(QMainWindow):
                                                   image.export_palette, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.menuBar().addMenu("&Edit").addAction(image.undo_action)
         view_menu = self.menuBar().addMenu("&View")
         self._action(view_menu, "&Fit to Window", image.images.fit, "Ctrl+0")
         self._action(view_menu, "&Actual Size (1:1)", image.images.actual_size, "Ctrl+1")
@@ -96,10 +116,14 @@ class MainWindow(QMainWindow):
         self._action(run_menu, "&Cancel", image.cancel_run, Qt.Key.Key_Escape)
 
     def _build_status(self) -> None:
-        bar = self.statusBar()
-        bar.addWidget(self.image.preparing_label)
-        bar.addPermanentWidget(self.image.stats_label)
-        bar.addPermanentWidget(self.image.progress_bar)
+        """The status bar shows the current tab's own figures: a page of widgets per workspace
+        (a widget on a hidden page stays hidden whatever its workspace shows or hides)."""
+        self.status_pages = QStackedWidget()
+        self.status_pages.addWidget(_status_page(self.image.preparing_label,
+                                                 self.image.stats_label, self.image.progress_bar))
+        self.status_pages.addWidget(_status_page(self.points.stats_label))
+        self.statusBar().addPermanentWidget(self.status_pages)
+        self.workspaces.currentChanged.connect(self.status_pages.setCurrentIndex)
 
     # --- settings -------------------------------------------------------------------------------
 

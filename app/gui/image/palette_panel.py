@@ -327,6 +327,26 @@ class PalettePanel(QWidget):
         self._locked = {_as_rgb(c) for c in colors}
         self._refresh_locks()
 
+    def set_color_locked(self, rgb: Iterable[int], locked: bool) -> None:
+        """Lock or unlock one colour (an edited colour is locked by the window)."""
+        color = _as_rgb(rgb)
+        if locked:
+            self._locked.add(color)
+        else:
+            self._locked.discard(color)
+        self._refresh_locks()
+
+    def is_locked(self, rgb: Iterable[int]) -> bool:
+        """Whether ``rgb`` is locked (shown in the palette or not)."""
+        return _as_rgb(rgb) in self._locked
+
+    def clear_locks(self) -> int:
+        """Unlock every colour (a new image: its palette has other colours); how many were."""
+        count = len(self._locked)
+        self._locked = set()
+        self._refresh_locks()
+        return count
+
     def replace_locked(self, old_rgb: Iterable[int], new_rgb: Iterable[int]) -> None:
         """Move a lock from ``old_rgb`` to ``new_rgb``: called when the user edits a locked colour,
         so that the edited colour stays locked in the re-run. No-op if ``old_rgb`` is unlocked."""

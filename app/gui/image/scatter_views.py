@@ -4,9 +4,11 @@ These widgets only display what they are given: the worker thread samples the im
 it to the clustering space with ``core``, then the GUI thread hands the arrays over.  Nothing here
 converts colours beyond scaling 0..255 to 0..1.
 
-* :class:`ColorScatter2D` -- two axes of the space at a time (pyqtgraph ``ScatterPlotItem``).
+* :class:`ColorScatter2D` -- two axes of the space at a time (pyqtgraph ``ScatterPlotItem``),
+  each axis fitted to the data (equal scales on request).
 * :class:`ColorScatter3D` -- the whole space (``pyqtgraph.opengl``); a label where GL is missing.
-* :class:`ConvergenceChart` -- inertia per iteration of the current run.
+* :class:`ConvergenceChart` -- inertia per iteration of the current run, one colour and legend
+  entry per kind of step.
 
 ``set_centers`` runs up to 30 times a second during a run, so it only calls ``setData`` on items
 that already exist.
@@ -15,11 +17,12 @@ that already exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import atan, degrees, radians, tan
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QOpenGLContext, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -101,15 +104,21 @@ class ColorScatter2D(QWidget):
 
         self._axes_combo = QComboBox()
         self._axes_combo.setToolTip("Which two axes of the colour space to plot")
+        # Each axis fits the data by default: with equal units the 0-255 RGB cloud took a
+        # quarter of a wide plot (x from -400 to 700), and L-a (L spans 1, a 0.2) a thin strip.
+        self._equal_box = QCheckBox("Equal scales")
+        self._equal_box.setToolTip("The same units on both axes, as k-means measures distance "
+                                   "(the cloud then fills only part of a wide plot)")
+        self._equal_box.toggled.connect(self._on_equal_toggled)
         self._count_label = QLabel()
         top = QHBoxLayout()
         top.addWidget(QLabel("Axes:"))
         top.addWidget(self._axes_combo)
+        top.addWidget(self._equal_box)
         top.addStretch(1)
         top.addWidget(self._count_label)
 
         self._plot = pg.PlotWidget()
-        self._plot.setAspectLocked(True)  # k-means distances are Euclidean: keep units equal
         self._plot.getViewBox().disableAutoRange()  # the range is set once per set_pixels
         for side in ("bottom", "left"):  # "a (x0.001)" would hide the space's own units
             self._plot.getAxis(side).enableAutoSIPrefix(False)
@@ -198,6 +207,10 @@ class ColorScatter2D(QWidget):
         self._draw_centers()
         self._update_range()
 
+    def _on_equal_toggled(self, on: bool) -> None:
+        self._plot.setAspectLocked(on)
+        self._update_range()
+
     def _draw_pixels(self) -> None:
         """Splat the sample into a grid over its range, each cell in its pixels' mean colour."""
         c = self._pixel_coords
@@ -282,7 +295,7 @@ class _Scene:
     offset: tuple[float, float, float]
     origin: tuple[float, float, float]  # where the drawn axes meet, in the space's units
     extent: tuple[tuple[float, float], ...]  # drawn range of each coordinate column
-    distance: float  # default camera distance that fits the space
+    distance: float  # default camera distance: the space fills most of the view's height
 
     def project(self, coords: np.ndarray) -> np.ndarray:
         pos = coords[:, list(self.order)] * self.scale + np.asarray(self.offset)
@@ -292,16 +305,36 @@ class _Scene:
 _SCENES = {
     # the RGB cube 0..255 -> [-0.5, 0.5]^3, axes from the black corner
     "rgb": _Scene((0, 1, 2), 1 / 255, (-0.5, -0.5, -0.5), (0.0, 0.0, 0.0),
-                  ((0.0, 255.0), (0.0, 255.0), (0.0, 255.0)), 2.2),
+                  ((0.0, 255.0), (0.0, 255.0), (0.0, 255.0)), 1.9),
     # OKLab is already about unit-sized: L 0..1 (centred on 0), a and b within ±0.4
     "oklab": _Scene((1, 2, 0), 1.0, (0.0, 0.0, -0.5), (0.5, 0.0, 0.0),
-                    ((0.0, 1.0), (-0.4, 0.4), (-0.4, 0.4)), 2.0),
+                    ((0.0, 1.0), (-0.4, 0.4), (-0.4, 0.4)), 1.5),
     # CIELAB /100: L 0..1 (centred on 0), a* and b* within about ±1.1 for sRGB colours
     "lab": _Scene((1, 2, 0), 1 / 100, (0.0, 0.0, -0.5), (50.0, 0.0, 0.0),
-                  ((0.0, 100.0), (-110.0, 110.0), (-110.0, 110.0)), 3.0),
+                  ((0.0, 100.0), (-110.0, 110.0), (-110.0, 110.0)), 2.4),
 }
 _CAMERA_ELEVATION = 25
 _CAMERA_AZIMUTH = 45
+#: field of view across the shorter side of the 3D view, degrees
+_FOV_SHORT_SIDE = 60.0
+
+
+def horizontal_fov(width: float, height: float) -> float:
+    """The ``fov`` option for a ``width`` x ``height`` GL view: pyqtgraph's spans the width, so
+    a fixed 60 degrees left a wide, short view (1000 x 280 px in the window's tab) only 19
+    degrees of height and the cloud was cut off at the top and bottom.  This keeps
+    ``_FOV_SHORT_SIDE`` across the shorter side, so the default distances fit every shape."""
+    aspect = max(float(width), 1.0) / max(float(height), 1.0)
+    return degrees(2.0 * atan(tan(radians(_FOV_SHORT_SIDE / 2.0)) * max(1.0, aspect)))
+
+
+class _FovKeeper(QObject):
+    """Event filter: re-derives the GL view's ``fov`` from its size after every resize."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            watched.opts["fov"] = horizontal_fov(watched.width(), watched.height())
+        return False
 _PIXEL_SIZE_3D = 2
 _CENTER_SIZE_3D = 14
 _CENTER_RING_3D = 18
@@ -368,6 +401,8 @@ class ColorScatter3D(QWidget):
         on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: False}
         self._gl = gl
         self._view = gl.GLViewWidget()
+        self._fov_keeper = _FovKeeper(self)
+        self._view.installEventFilter(self._fov_keeper)
         # opaque: nearer pixels hide farther ones and keep their exact colour (no additive glow)
         self._pixels = gl.GLScatterPlotItem(pxMode=True, size=_PIXEL_SIZE_3D, glOptions="opaque")
         # each centre is a contrasting disc with the palette colour on top of it
@@ -490,15 +525,26 @@ class ColorScatter3D(QWidget):
 # -- convergence ----------------------------------------------------------------------------------
 
 
+#: the quantizer's stages that report inertia -> (legend text, colour); each has its own data
+#: (coarse bins, fine bins, exact colours), so their inertias are not on one curve
+STAGE_KINDS = {
+    "clustering": ("k-means starts", "#4e9ef5"),
+    "refining": ("refine on finer bins", "#f5a623"),
+    "improving": ("swap moves", "#b07cf5"),
+    "polishing": ("polish on exact colours", "#4ec97a"),
+}
+
+
 class ConvergenceChart(QWidget):
-    """Inertia per iteration of the current run, updated live as the worker reports."""
+    """Inertia per iteration of the current run, updated live as the worker reports.
+
+    Each kind of step (the starts, refining, swap moves, polishing) is one colour with a legend
+    entry, and every start or stage is its own segment: two starts used to show as five
+    unexplained segments.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._x = np.empty(256)
-        self._y = np.empty(256)
-        self._n = 0
-
         self._log_box = QCheckBox("Log scale")
         self._log_box.setToolTip("Logarithmic inertia axis, to see the last small improvements")
         self._log_box.toggled.connect(self.set_log_y)
@@ -510,10 +556,17 @@ class ConvergenceChart(QWidget):
         self._plot.setLabel("bottom", "k-means iteration (one segment per start and stage)")
         self._plot.setLabel("left", "inertia")
         self._plot.showGrid(x=True, y=True, alpha=0.3)
-        # NaN values separate segments: the starts, refining and polishing each measure their
-        # inertia on their own data (coarse bins, fine bins, exact colours)
-        self._curve = self._plot.plot(symbol="o", symbolSize=4, pen=pg.mkPen(width=1.5),
-                                      connect="finite")
+        self._legend = self._plot.addLegend(offset=(-10, 10))
+        # NaN values separate the segments of one kind (connect="finite")
+        self._curves = {
+            stage: pg.PlotDataItem(symbol="o", symbolSize=4, pen=pg.mkPen(color, width=1.5),
+                                   symbolPen=None, symbolBrush=color, connect="finite")
+            for stage, (_name, color) in STAGE_KINDS.items()
+        }
+        for curve in self._curves.values():
+            self._plot.addItem(curve)
+        self._points: dict[str, tuple[list[float], list[float]]] = {}
+        self._last: tuple[str, int] | None = None  # stage and iteration of the last live point
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -522,28 +575,64 @@ class ConvergenceChart(QWidget):
 
     def clear(self) -> None:
         """Forget the points of the previous run."""
-        self._n = 0
-        self._curve.setData([], [])
+        self._points = {}
+        self._last = None
+        self._legend.clear()
+        for curve in self._curves.values():
+            curve.setData([], [])
 
-    def add_point(self, iteration: int, inertia: float) -> None:
-        """Append one point; amortised O(1) copying, one ``setData``."""
-        if self._n == len(self._x):
-            self._x = np.concatenate([self._x, np.empty_like(self._x)])
-            self._y = np.concatenate([self._y, np.empty_like(self._y)])
-        self._x[self._n] = iteration
-        self._y[self._n] = inertia
-        self._n += 1
-        self._curve.setData(self._x[: self._n], self._y[: self._n])
+    def add_point(self, step: int, inertia: float, stage: str, iteration: int) -> None:
+        """Append one live point: ``iteration`` within ``stage``, ``step`` of the whole run.
+        A new stage, or an iteration count that went back (the next start), starts a segment."""
+        if stage not in self._curves:
+            return
+        xs, ys = self._series(stage)
+        if xs and self._last is not None and (self._last[0] != stage
+                                              or iteration <= self._last[1]):
+            xs.append(np.nan)
+            ys.append(np.nan)
+        xs.append(float(step))
+        ys.append(float(inertia))
+        self._last = (stage, iteration)
+        self._curves[stage].setData(np.asarray(xs), np.asarray(ys))
 
-    def set_points(self, iterations: np.ndarray, inertia: np.ndarray) -> None:
-        """Replace the curve in one ``setData`` (a finished run's whole history)."""
-        x = np.asarray(iterations, dtype=np.float64)
+    def set_points(self, inertia, stages) -> None:
+        """Replace the curves with a finished run's history: ``inertia`` per step, NaN between
+        segments, and the stage of each entry (x is the step number, from 1)."""
         y = np.asarray(inertia, dtype=np.float64)
-        size = max(256, len(x))
-        self._x, self._y = np.empty(size), np.empty(size)
-        self._x[: len(x)], self._y[: len(y)] = x, y
-        self._n = len(x)
-        self._curve.setData(x, y)
+        kinds = np.asarray(stages, dtype=object)
+        if kinds.shape != y.shape:
+            raise ValueError(f"expected one stage per inertia value, got {kinds.shape} stages "
+                             f"for {y.shape} values")
+        self.clear()
+        x = np.arange(1, len(y) + 1, dtype=np.float64)
+        for stage in self._curves:
+            mine = kinds == stage
+            if mine.any():
+                self._series(stage)
+                self._curves[stage].setData(x, np.where(mine, y, np.nan))
+
+    def segments(self) -> dict[str, int]:
+        """Segments drawn per legend text (for tests and the status line)."""
+        counts = {}
+        for stage, curve in self._curves.items():
+            _x, y = curve.getData()
+            if y is not None and len(y):
+                finite = np.isfinite(np.asarray(y, dtype=np.float64))
+                starts = finite & ~np.concatenate([[False], finite[:-1]])
+                counts[STAGE_KINDS[stage][0]] = int(starts.sum())
+        return counts
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries, in order."""
+        return [label.text for _sample, label in self._legend.items]
+
+    def _series(self, stage: str) -> tuple[list[float], list[float]]:
+        """The live points of ``stage``; the first use adds its legend entry."""
+        if stage not in self._points:
+            self._points[stage] = ([], [])
+            self._legend.addItem(self._curves[stage], STAGE_KINDS[stage][0])
+        return self._points[stage]
 
     def set_log_y(self, on: bool) -> None:
         """Logarithmic y axis (off by default); the check box follows."""

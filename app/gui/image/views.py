@@ -23,6 +23,23 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 RECUT_MS = 30
 
 
+class _Title(pg.LabelItem):
+    """A view's title that never sizes its column.
+
+    Left to the grid layout, the titles' text widths ("Original" 55 px, "Recoloured" 75 px)
+    made the views 628 and 449 px wide in a 1100 px window, and the linked right-hand view then
+    showed only the middle of what the left one showed.  With no width of their own the two
+    columns hold only the two identical view boxes, so they are always equal.
+    """
+
+    def updateMin(self) -> None:
+        super().updateMin()
+        self.setMinimumWidth(0)
+        for hint in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
+            self._sizeHint[hint] = (0, self._sizeHint[hint][1])
+        self.updateGeometry()
+
+
 class ImagePair(QWidget):
     """Two linked image views: "Original" and "Recoloured"."""
 
@@ -36,7 +53,9 @@ class ImagePair(QWidget):
         self._views: list[pg.ViewBox] = []
         self._items: list[pg.ImageItem] = []
         for col, title in enumerate(("Original", "Recoloured")):
-            self._titles.append(self._layout.addLabel(title, row=0, col=col, color="#dddddd"))
+            label = _Title(title, color="#dddddd")
+            self._layout.addItem(label, row=0, col=col)
+            self._titles.append(label)
             view = self._layout.addViewBox(row=1, col=col, lockAspect=True, invertY=True,
                                            enableMenu=False)
             item = pg.ImageItem(axisOrder="row-major")
@@ -45,6 +64,9 @@ class ImagePair(QWidget):
             self._items.append(item)
         self._views[1].setXLink(self._views[0])
         self._views[1].setYLink(self._views[0])
+        grid = self._layout.ci.layout
+        for col in (0, 1):
+            grid.setColumnStretchFactor(col, 1)
         self._hint = QLabel("Open an image (File > Open, or drop a file here)")
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
@@ -121,14 +143,20 @@ class ImagePair(QWidget):
             self._views[0].setRange(QRectF(0, 0, *self._size), padding=0.02)
 
     def actual_size(self) -> None:
-        """One image pixel per screen pixel, around the current centre (Ctrl+1)."""
+        """One image pixel per screen pixel, around the current centre (Ctrl+1).
+
+        The scale comes from the view's own mapping to the screen, not from its size: the view
+        box draws into a rectangle half a pixel smaller than its geometry, and sizing the range
+        from the geometry gave 0.9989x (a column in 900 dropped).
+        """
         if self._size is None:
             return
         view = self._views[0]
-        rect = view.sceneBoundingRect()
+        rect = view.viewRect()
+        per_x, per_y = view.viewPixelSize()  # image pixels per logical screen pixel now
         ratio = self.devicePixelRatioF() or 1.0
-        width, height = rect.width() * ratio, rect.height() * ratio
-        centre = view.viewRect().center()
+        width, height = rect.width() / per_x * ratio, rect.height() / per_y * ratio
+        centre = rect.center()
         view.setRange(QRectF(centre.x() - width / 2, centre.y() - height / 2, width, height),
                       padding=0)
 

@@ -112,6 +112,8 @@ class Result:
     # per k-means step of every start and stage, NaN between them (each has its own data:
     # coarse bins, fine bins, exact colours, so the curves do not join)
     inertia: list[float] = field(default_factory=list)
+    # the quantizer's stage of each inertia entry ("" for the NaN breaks), for the chart legend
+    stages: list[str] = field(default_factory=list)
 
 
 def _preview_step(pixels: np.ndarray) -> int:
@@ -136,6 +138,7 @@ class QuantizeWorker(WorkerHost):
     failed = Signal(int, str)  # job, one-line message
     cancelled = Signal(int)  # job
     exported = Signal(str, object)  # path, notes
+    exportQuestion = Signal(str, str, object, object)  # path, what, payload, notes: ask first
     exportFailed = Signal(str)  # one-line message
     _wake = Signal()  # queued to this thread: run the newest request
 
@@ -169,9 +172,10 @@ class QuantizeWorker(WorkerHost):
         from palettelab.core.quantization.quality import mean_oklab_error, psnr
 
         warm_up()
-        tiny = np.zeros((2, 2, 3), dtype=np.uint8)
-        psnr(tiny, tiny)
-        mean_oklab_error(tiny, tiny)
+        for channels in (3, 4):
+            tiny = np.zeros((2, 2, channels), dtype=np.uint8)
+            psnr(tiny, tiny)
+            mean_oklab_error(tiny, tiny)
 
     @Slot(str)
     @exclusive
@@ -219,16 +223,23 @@ class QuantizeWorker(WorkerHost):
         except InputError as exc:
             self.failed.emit(request.job, str(exc))
 
-    @Slot(str, object, object)
+    @Slot(str, str, object, bool)
     @exclusive
-    def export(self, path: str, what: str, payload: object) -> None:
+    def export(self, path: str, what: str, payload: object, confirmed: bool) -> None:
         """Write ``payload`` to ``path``: ``what`` is "image" (a Quantized) or "palette"
-        ((palette, counts))."""
+        ((palette, counts)).  An image the file type cannot store as it is (soft transparency
+        in a GIF, say) is not written unless ``confirmed``: ``exportQuestion`` asks first (the
+        check reads every pixel's alpha, 60-170 ms on 12 MP, so it runs here, not in the GUI)."""
         from palettelab.core.errors import InputError
-        from palettelab.core.formats.image_write import save_image
+        from palettelab.core.formats.image_write import save_image, save_notes
         from palettelab.core.formats.palettes import write_palette
 
         try:
+            if what == "image" and not confirmed:
+                notes = save_notes(path, payload)
+                if notes:
+                    self.exportQuestion.emit(path, what, payload, notes)
+                    return
             if what == "image":
                 notes = save_image(path, payload)
             else:
@@ -260,6 +271,7 @@ class QuantizeWorker(WorkerHost):
         self._emit_sample(s.space)
         previewer: Remapper | None = None
         inertia: list[float] = []
+        stages: list[str] = []
         segment = [""]  # stage of the last inertia value
         self.frames.restart()
 
@@ -269,8 +281,10 @@ class QuantizeWorker(WorkerHost):
             if p.inertia is not None:
                 if inertia and (p.iteration == 1 or p.stage != segment[0]):
                     inertia.append(float("nan"))  # a new start or stage: break the curve
+                    stages.append("")
                 segment[0] = p.stage
                 inertia.append(p.inertia)
+                stages.append(p.stage)
             if p.palette is None or not self.frames.take():
                 return
             if previewer is None:
@@ -293,10 +307,12 @@ class QuantizeWorker(WorkerHost):
         image = q.image()
         psnr, error, sampled = self._quality(image)
         self.finished.emit(Result(job, s, q, image, from_srgb(q.palette, s.space), seconds,
-                                  psnr, error, sampled, inertia))
+                                  psnr, error, sampled, inertia, stages))
 
     def _quality(self, image: np.ndarray) -> tuple[float, float, bool]:
-        """PSNR and mean OKLab error, on the preview grid for large images (an estimate)."""
+        """PSNR and mean OKLab error of the visible pixels (weighted by alpha, as core's
+        functions do for the CLI and the benchmarks), on the preview grid for large images (an
+        estimate)."""
         from palettelab.core.quantization.quality import mean_oklab_error, psnr
 
         original = self._pixels
@@ -304,6 +320,6 @@ class QuantizeWorker(WorkerHost):
         if sampled:
             step = _preview_step(original)
             original, image = original[::step, ::step], image[::step, ::step]
-        a = np.ascontiguousarray(original[..., :3])
-        b = np.ascontiguousarray(image[..., :3])
+        a = np.ascontiguousarray(original)
+        b = np.ascontiguousarray(image)
         return psnr(a, b), mean_oklab_error(a, b), sampled

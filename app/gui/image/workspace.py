@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -38,8 +40,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from palettelab.app.gui.image.export import (
+    IMAGE_TYPES,
+    PALETTE_TYPES,
+    file_filter,
+    transparency_question,
+    with_chosen_extension,
+)
 from palettelab.app.gui.image.palette_panel import PalettePanel
 from palettelab.app.gui.image.scatter_views import ColorScatter2D, ColorScatter3D, ConvergenceChart
+from palettelab.app.gui.image.status_label import ElidedLabel
 from palettelab.app.gui.image.views import ImagePair
 from palettelab.app.gui.image.worker import (
     Frame,
@@ -51,15 +61,12 @@ from palettelab.app.gui.image.worker import (
     Settings,
 )
 from palettelab.app.gui.worker_host import shutdown
+from palettelab.core.color.codes import hex_color
 
 SPACES = (("OKLab", "oklab"), ("Lab", "lab"), ("RGB", "rgb"))
 DITHERS = (("None", "none"), ("Floyd-Steinberg", "fs"), ("Ordered (Bayer)", "bayer"))
-EXPORT_IMAGE_FILTER = ("PNG, indexed (*.png);;GIF (*.gif);;WebP, lossless (*.webp);;"
-                       "TIFF (*.tif);;BMP (*.bmp)")
-EXPORT_PALETTE_FILTER = ("GIMP palette (*.gpl);;Adobe swatch exchange (*.ase);;"
-                         "Photoshop swatches (*.aco);;CSS custom properties (*.css);;"
-                         "JSON (*.json);;Hex list (*.txt);;PNG swatch strip (*.png)")
 DEBOUNCE_MS = 250
+PROGRESS_WIDTH = 180  # px, fixed: a growing bar used to squeeze the status text
 
 
 def last_folder(settings: QSettings) -> str:
@@ -72,7 +79,7 @@ class ImageWorkspace(QWidget):
 
     # to the worker (queued: they run in its thread)
     _load = Signal(str)
-    _export = Signal(str, str, object)
+    _export = Signal(str, str, object, bool)
     # for the window, tests and scripts
     runFinished = Signal(object)  # Result
     imageLoaded = Signal(object)  # Loaded
@@ -86,6 +93,10 @@ class ImageWorkspace(QWidget):
         self._running = False
         self._image_path: str | None = None
         self._result: Result | None = None
+        self._samples: dict[str, Sample] = {}  # the scatter sample per space, for a cancel
+        # colour edits, newest last: (old rgb, new rgb, old was locked, job of the remap)
+        self._edits: list[tuple[tuple[int, int, int], tuple[int, int, int], bool, int]] = []
+        self.export_question: QMessageBox | None = None  # the open "save anyway?" dialog
         self._build_views()
         self._build_controls()
         self._build_status()
@@ -167,6 +178,10 @@ class ImageWorkspace(QWidget):
         self.export_palette_button.clicked.connect(self.export_palette)
         for button in (self.export_image_button, self.export_palette_button):
             button.setEnabled(False)
+        self.undo_action = QAction("&Undo Colour Edit", self)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setEnabled(False)
+        self.undo_action.triggered.connect(self.undo_edit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -204,10 +219,10 @@ class ImageWorkspace(QWidget):
         self.preparing_label = QLabel("Preparing the compute kernels…")
         self.preparing_label.setToolTip("Numba compiles them on the very first start (about a "
                                         "minute) and loads them from its cache afterwards")
-        self.stats_label = QLabel("")
+        self.stats_label = ElidedLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(180)
+        self.progress_bar.setFixedWidth(PROGRESS_WIDTH)
         self.progress_bar.hide()
 
     def _start_worker(self) -> None:
@@ -224,6 +239,7 @@ class ImageWorkspace(QWidget):
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.exported.connect(self._on_exported)
         self.worker.exportFailed.connect(self._on_export_failed)
+        self.worker.exportQuestion.connect(self._on_export_question)
         self.worker.start(self, "PaletteLab image worker")
 
     def close_worker(self) -> None:
@@ -252,14 +268,23 @@ class ImageWorkspace(QWidget):
         self._load.emit(str(path))
 
     def _on_loaded(self, loaded: Loaded) -> None:
+        """A new image: locks and colour edits belong to the old one's palette, so they go
+        (before, they carried over silently into the new image's run), and the message says so."""
         self._image_path = loaded.path
         self._result = None
+        self._samples = {}
+        self._set_edits([])
+        cleared = self.palette_panel.clear_locks()
         self.images.set_original(loaded.pixels)
         self.scatter2d.clear()
         self.scatter3d.clear()
+        self.chart.clear()
         message = f"Opened {Path(loaded.path).name} in {loaded.seconds:.2f} s"
         if loaded.notes:
             message += " - " + "; ".join(loaded.notes)
+        if cleared:
+            message += (f" - {cleared} locked colour{'s' if cleared > 1 else ''} of the previous "
+                        f"image unlocked")
         self.message.emit(message, 8000)
         for button in (self.export_image_button, self.export_palette_button):
             button.setEnabled(False)
@@ -323,6 +348,7 @@ class ImageWorkspace(QWidget):
         QTimer.singleShot(4000, self.preparing_label.hide)
 
     def _on_sample(self, sample: Sample) -> None:
+        self._samples[sample.space] = sample
         self.scatter2d.set_space(sample.space)
         self.scatter3d.set_space(sample.space)
         self.scatter2d.set_pixels(sample.rgb, sample.coords, sample.total)
@@ -338,7 +364,7 @@ class ImageWorkspace(QWidget):
             self.scatter2d.set_centers(frame.palette, frame.centers)
             self.scatter3d.set_centers(frame.palette, frame.centers)
             if frame.inertia is not None:
-                self.chart.add_point(frame.step, frame.inertia)
+                self.chart.add_point(frame.step, frame.inertia, frame.stage, frame.iteration)
             self.progress_bar.setValue(int(1000 * frame.fraction))
             self.stats_label.setText(f"k={frame.palette.shape[0]}  {frame.stage} "
                                      f"(iteration {frame.iteration})")
@@ -350,58 +376,132 @@ class ImageWorkspace(QWidget):
             return
         self._running = False
         self._result = result
+        self._show_result(result)
+        for button in (self.export_image_button, self.export_palette_button):
+            button.setEnabled(True)
+        self.runFinished.emit(result)
+
+    def _show_result(self, result: Result) -> None:
+        """Every view and the stopped-run controls as they were when ``result`` finished."""
         q = result.quantized
         self.images.set_recoloured(result.image)
         self.palette_panel.set_palette(q.palette, q.counts)
         self.scatter2d.set_centers(q.palette, result.centers)
         self.scatter3d.set_centers(q.palette, result.centers)
         if result.inertia:
-            self.chart.set_points(np.arange(1, len(result.inertia) + 1), result.inertia)
+            self.chart.set_points(result.inertia, result.stages)
         self.cancel_button.setEnabled(False)
         self.progress_bar.hide()
-        for button in (self.export_image_button, self.export_palette_button):
-            button.setEnabled(True)
         estimate = " (sampled)" if result.sampled else ""
         self.stats_label.setText(
             f"k={q.palette.shape[0]}  {int(np.isfinite(result.inertia).sum())} iterations  "
             f"{result.seconds:.2f} s  "
             f"PSNR {result.psnr:.2f} dB  OKLab error {result.oklab_error:.4f}{estimate}")
-        self.runFinished.emit(result)
+
+    def _show_settings(self, s: Settings) -> None:
+        """Put the controls back to ``s`` without starting a run."""
+        self.colors_spin.setValue(s.n_colors)
+        self.space_combo.setCurrentIndex(max(self.space_combo.findData(s.space), 0))
+        self.dither_combo.setCurrentIndex(max(self.dither_combo.findData(s.dither), 0))
+        self.strength_spin.setValue(s.dither_strength)
+        self.seed_spin.setValue(s.random_state)
+        self.starts_spin.setValue(s.n_init)
+        self._debounce.stop()  # showing is not a user change
+
+    def _back_to_result(self) -> None:
+        """A run that stopped without a result: the controls, the image, the palette, both
+        scatters, the chart and the status line return to the last finished result.  Before,
+        Esc after raising k to 256 left "256" in the Colours box, 256 cancelled centres in the
+        scatter and "k=256 refining (iteration 4)" in the status bar over a 16-colour image."""
+        self._running = False
+        self.cancel_button.setEnabled(False)
+        self.progress_bar.hide()
+        result = self._result
+        if result is None:  # nothing finished yet for this image
+            self.stats_label.setText("")
+            self.chart.clear()
+            return
+        self._show_settings(result.settings)
+        sample = self._samples.get(result.settings.space)
+        if sample is not None:  # a space change cleared the cloud
+            self._on_sample(sample)
+        self._show_result(result)
 
     def _on_failed(self, job: int, message: str) -> None:
         if job == self._job:
-            self._running = False
-            self.progress_bar.hide()
-            self.cancel_button.setEnabled(False)
+            self._forget_edit(job)
+            self._back_to_result()
             self.error.emit("Quantization failed", message)
 
     def _on_cancelled(self, job: int) -> None:
         if job != self._job:
             return  # superseded by a newer run, which is on its way
-        self._running = False
-        self.progress_bar.hide()
-        self.cancel_button.setEnabled(False)
+        self._forget_edit(job)
+        self._back_to_result()
         self.message.emit("Cancelled", 3000)
-        if self._result is not None:  # back to the last finished result
-            self.images.set_recoloured(self._result.image)
-            self.palette_panel.set_palette(self._result.quantized.palette,
-                                           self._result.quantized.counts)
+
+    # --- editing colours ------------------------------------------------------------------------
 
     def _edit_color(self, index: int, rgb) -> None:
-        """The user picked a new colour for a palette entry: remap the image to it at once."""
+        """The user picked a new colour for a palette entry: lock it (so re-runs keep it), remap
+        the image to it at once, and make the edit undoable (Ctrl+Z)."""
         if self._result is None:
             return
         palette = self._result.quantized.palette.copy()
         old = tuple(int(v) for v in palette[index])
-        palette[index] = rgb
-        self.palette_panel.replace_locked(old, tuple(int(v) for v in rgb))
+        new = tuple(int(v) for v in rgb)
+        was_locked = self.palette_panel.is_locked(old)
+        palette[index] = new
+        self.palette_panel.replace_locked(old, new)
+        self.palette_panel.set_color_locked(new, True)
         self.start_run(palette)
+        self._set_edits([*self._edits, (old, new, was_locked, self._job)])
+        self.message.emit(f"{hex_color(old)} changed to {hex_color(new)} and locked "
+                          f"(Ctrl+Z undoes)", 6000)
+
+    def undo_edit(self) -> None:
+        """Undo the last colour edit (Ctrl+Z): the edited colour goes back to what it was, in
+        the palette shown now, with its lock as it was."""
+        if not self._edits or self._result is None:
+            return
+        old, new, was_locked, _job = self._edits[-1]
+        self._set_edits(self._edits[:-1])
+        self.palette_panel.set_color_locked(new, False)
+        self.palette_panel.set_color_locked(old, was_locked)
+        palette = self._result.quantized.palette.copy()
+        rows = np.flatnonzero((palette == new).all(axis=1))
+        if not len(rows):
+            self.message.emit(f"{hex_color(new)} is no longer in the palette; only its lock was "
+                              f"undone", 6000)
+            return
+        palette[rows[0]] = old
+        self.start_run(palette)
+        self.message.emit(f"Undone: {hex_color(new)} back to {hex_color(old)}", 4000)
+
+    def _forget_edit(self, job: int) -> None:
+        """An edit whose remap was cancelled or failed never showed: take its lock back too."""
+        if self._edits and self._edits[-1][3] == job:
+            old, new, was_locked, _job = self._edits[-1]
+            self._set_edits(self._edits[:-1])
+            self.palette_panel.set_color_locked(new, False)
+            self.palette_panel.set_color_locked(old, was_locked)
+
+    def _set_edits(self, edits: list) -> None:
+        self._edits = edits
+        self.undo_action.setEnabled(bool(edits))
 
     # --- exporting ------------------------------------------------------------------------------
 
-    def _ask_save_path(self, title: str, filters: str, suggestion: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, suggestion, filters)
-        return path
+    def _ask_save_path(self, title: str, filters: str, suggestion: str) -> tuple[str, str]:
+        """The path typed in the save dialog and the filter entry chosen there."""
+        path, chosen = QFileDialog.getSaveFileName(self, title, suggestion, filters)
+        return path, chosen
+
+    def _save_path(self, title: str, types, suggestion: str) -> str:
+        """Ask for a file of one of ``types``; a name without one of their extensions gets the
+        chosen type's ("" when the user cancels)."""
+        path, chosen = self._ask_save_path(title, file_filter(types), suggestion)
+        return with_chosen_extension(path, chosen, types) if path else ""
 
     def _suggestion(self, suffix: str) -> str:
         stem = Path(self._image_path or "image").stem
@@ -412,26 +512,42 @@ class ImageWorkspace(QWidget):
         """Write the recoloured image (indexed PNG by default) in the worker (Ctrl+S)."""
         if self._result is None:
             return
-        path = self._ask_save_path("Export recoloured image", EXPORT_IMAGE_FILTER,
-                                   self._suggestion(".png"))
+        path = self._save_path("Export recoloured image", IMAGE_TYPES, self._suggestion(".png"))
         if path:
-            self._export.emit(path, "image", self._result.quantized)
+            self._export.emit(path, "image", self._result.quantized, False)
 
     def export_palette(self) -> None:
         """Write the palette in the format of the chosen extension (Ctrl+E)."""
         if self._result is None:
             return
-        path = self._ask_save_path("Export palette", EXPORT_PALETTE_FILTER,
-                                   self._suggestion(".gpl"))
+        path = self._save_path("Export palette", PALETTE_TYPES, self._suggestion(".gpl"))
         if path:
             q = self._result.quantized
-            self._export.emit(path, "palette", (q.palette, q.counts))
+            self._export.emit(path, "palette", (q.palette, q.counts), False)
 
     def _on_load_failed(self, message: str) -> None:
         self.error.emit("Cannot open", message)
 
     def _on_export_failed(self, message: str) -> None:
         self.error.emit("Cannot export", message)
+
+    def _on_export_question(self, path: str, what: str, payload, notes) -> None:
+        """The chosen type cannot keep the image as it is: say so plainly, before anything is
+        written, and write only if the user goes on."""
+        text, details = transparency_question(path, list(notes))
+        box = QMessageBox(QMessageBox.Icon.Warning, "Transparency will change", text,
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                          self)
+        box.setDetailedText(details)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.export_question = box  # for tests and screenshots
+        try:
+            if box.exec() == QMessageBox.StandardButton.Save:
+                self._export.emit(path, what, payload, True)
+            else:
+                self.message.emit(f"Not saved: {Path(path).name}", 4000)
+        finally:
+            self.export_question = None
 
     def _on_exported(self, path: str, notes) -> None:
         self._settings.setValue("files/last_folder", str(Path(path).parent))

@@ -1,0 +1,343 @@
+"""Issue 13, bugs 1-10: what a first-time user hit in the Image workspace, driven through the
+real window (pytest-qt, offscreen).  Each test failed before its fix; the bug it covers is in
+its name and docstring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QRectF, QSettings, QTimer
+from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from palettelab.app.gui.image.scatter_views import horizontal_fov
+from palettelab.app.gui.launch import create_app
+from palettelab.app.gui.main_window import MainWindow
+from palettelab.core.formats.palettes import read_palette
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT = 300_000  # ms: a fresh checkout compiles every kernel on the first run
+
+
+@pytest.fixture(scope="module")
+def small_image(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("img") / "small.png"
+    Image.open(ROOT / "resources" / "china.jpg").convert("RGB").resize((160, 107)).save(path)
+    return path
+
+
+def rgba_file(path: Path, soft: bool) -> Path:
+    """A 3-colour logo on a transparent background hiding noise; ``soft`` adds a half-
+    transparent edge."""
+    rng = np.random.default_rng(0)
+    img = np.zeros((60, 80, 4), np.uint8)
+    img[..., :3] = rng.integers(0, 256, (60, 80, 3))
+    colours = np.array([[200, 30, 30], [20, 120, 220], [250, 250, 250]], np.uint8)
+    img[15:45, 20:60, :3] = colours[rng.integers(0, 3, (30, 40))]
+    img[15:45, 20:60, 3] = 255
+    if soft:
+        img[14, 20:60, :3] = colours[0]
+        img[14, 20:60, 3] = 128
+    Image.fromarray(img, "RGBA").save(path)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    create_app()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    errors: list[tuple[str, str]] = []
+    win.show_error = lambda title, message: errors.append((title, message))
+    win.errors = errors
+    messages: list[str] = []
+    win.image.message.connect(lambda text, _ms: messages.append(text))
+    win.messages = messages
+    yield win
+    if win.isVisible():
+        win.close()
+
+
+def open_and_wait(qtbot, win: MainWindow, path: Path):
+    with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
+        win.open_path(path)
+    return blocker.args[0]
+
+
+def rerun_and_wait(qtbot, win: MainWindow, action):
+    with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
+        action()
+    return blocker.args[0]
+
+
+def menu_action(win: MainWindow, text: str):
+    """The window's menu entry called ``text`` (what its shortcut triggers)."""
+    for menu_action_ in win.menuBar().actions():
+        for action in menu_action_.menu().actions():
+            if action.text().replace("&", "") == text:
+                return action
+    raise LookupError(text)
+
+
+def palette_set(palette: np.ndarray) -> set[tuple[int, int, int]]:
+    return {tuple(c) for c in palette.tolist()}
+
+
+# --- 1: quality figures of transparent images ---------------------------------------------------
+
+
+def test_1_psnr_counts_only_visible_pixels(qtbot, window, tmp_path):
+    """A 3-colour logo reproduced exactly scored 7.73 dB: the noise under alpha 0 was counted."""
+    result = open_and_wait(qtbot, window, rgba_file(tmp_path / "logo.png", soft=False))
+    assert result.psnr == float("inf")
+    assert result.oklab_error == 0.0
+    assert "PSNR inf dB" in window.image.stats_label.text()
+
+
+# --- 2: actual size and fit ---------------------------------------------------------------------
+
+
+def view_widths(win: MainWindow) -> list[float]:
+    return [view.sceneBoundingRect().width() for view in win.image.images._views]
+
+
+def test_2_actual_size_is_exact_and_fit_fits_both_equal_views(qtbot, window, small_image):
+    """After Ctrl+1 the views were 612 and 437 px wide, Ctrl+0 then showed a cropped middle on
+    the right, and "1:1" was 0.998x."""
+    open_and_wait(qtbot, window, small_image)
+    images = window.image.images
+    left, right = view_widths(window)
+    assert left == pytest.approx(right, abs=0.5)
+    menu_action(window, "Actual Size (1:1)").trigger()  # Ctrl+1
+    view = images._views[0]  # image pixels per screen pixel (a device pixel ratio of 1 here)
+    qtbot.waitUntil(lambda: abs(view.viewPixelSize()[0] - 1.0) < 1e-9, timeout=2000)
+    assert view.viewPixelSize()[1] == pytest.approx(1.0, abs=1e-9)
+    left, right = view_widths(window)
+    assert left == pytest.approx(right, abs=0.5)
+    menu_action(window, "Fit to Window").trigger()  # Ctrl+0
+    whole = QRectF(0, 0, 160, 107)
+    for view in images._views:
+        assert view.viewRect().contains(whole)
+    assert images._views[0].viewRect() == images._views[1].viewRect()
+    images.set_compare(True)  # a longer title must not widen its column either
+    QApplication.processEvents()
+    left, right = view_widths(window)
+    assert left == pytest.approx(right, abs=0.5)
+
+
+# --- 3: cancel restores everything --------------------------------------------------------------
+
+
+def test_3_cancel_returns_every_control_and_view_to_the_result(qtbot, window):
+    """Esc after k=256 left 256 in the Colours box, 256 centres in the scatter and the run's
+    stage in the status bar, over the 16-colour image."""
+    image = window.image
+    first = open_and_wait(qtbot, window, ROOT / "resources" / "china.jpg")
+    image.starts_spin.setValue(16)
+    image.colors_spin.setValue(256)
+    image.space_combo.setCurrentIndex(image.space_combo.findData("rgb"))
+    with qtbot.waitSignal(image.worker.cancelled, timeout=60_000):
+        image.start_run()
+        qtbot.waitSignal(image.worker.frame, timeout=30_000).wait()
+        qtbot.waitUntil(lambda: "iteration" in image.stats_label.text(), timeout=30_000)
+        menu_action(window, "Cancel").trigger()  # Esc
+    qtbot.waitUntil(lambda: not image._running, timeout=5000)
+    assert image.colors_spin.value() == 16 and image.colors_slider.value() == 16
+    assert image.starts_spin.value() == 2
+    assert image.space_combo.currentData() == "oklab"
+    assert len(image.scatter2d._center_coords) == 16
+    assert image.scatter2d._space == "oklab" and len(image.scatter2d._pixel_coords) > 0
+    assert image.stats_label.text().startswith("k=16 ") and "PSNR" in image.stats_label.text()
+    assert not image.progress_bar.isVisible()
+    np.testing.assert_array_equal(image.palette_panel.palette(), first.quantized.palette)
+    assert not image._debounce.isActive()  # putting the controls back starts no run
+    shown = sum(int(np.isfinite(np.asarray(curve.getData()[1], dtype=float)).sum())
+                for curve in image.chart._curves.values())
+    assert shown == int(np.isfinite(first.inertia).sum())  # the chart of the result again
+
+
+# --- 4 and 5: exports ---------------------------------------------------------------------------
+
+
+def test_4_export_appends_the_chosen_types_extension(qtbot, window, small_image, tmp_path):
+    """A name without an extension failed with "unknown image type (no extension)"."""
+    result = open_and_wait(qtbot, window, small_image)
+    image = window.image
+    image._ask_save_path = lambda *args: (str(tmp_path / "poster"), "PNG, indexed (*.png)")
+    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+        image.export_image()
+    with Image.open(tmp_path / "poster.png") as im:
+        assert im.mode == "P"
+    image._ask_save_path = lambda *args: (str(tmp_path / "colours"), "JSON (*.json)")
+    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+        image.export_palette()
+    np.testing.assert_array_equal(read_palette(tmp_path / "colours.json").colors,
+                                  result.quantized.palette)
+    image._ask_save_path = lambda *args: (str(tmp_path / "typed.gif"), "PNG, indexed (*.png)")
+    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+        image.export_image()  # an extension the user typed wins over the selected type
+    assert (tmp_path / "typed.gif").exists() and not (tmp_path / "typed.gif.png").exists()
+    assert not window.errors
+
+
+def answer_export_question(qtbot, window, button) -> list[str]:
+    """Wait for the "save anyway?" dialog, note its text, press ``button``."""
+    seen: list[str] = []
+
+    def press():
+        box = window.image.export_question
+        if box is None or not box.isVisible():
+            QTimer.singleShot(20, press)
+            return
+        seen.append(box.text())
+        box.button(button).click()
+
+    QTimer.singleShot(0, press)
+    return seen
+
+
+@pytest.mark.parametrize("suffix", [".png", ".gif"])
+def test_5_soft_transparency_is_explained_before_writing(qtbot, window, tmp_path, suffix):
+    """Soft transparency became RGBA (PNG) or opaque (GIF) with only a cut-off status line."""
+    open_and_wait(qtbot, window, rgba_file(tmp_path / "soft.png", soft=True))
+    image = window.image
+    target = tmp_path / f"out{suffix}"
+    image._ask_save_path = lambda *args: (str(target), "")
+    seen = answer_export_question(qtbot, window, QMessageBox.StandardButton.Cancel)
+    image.export_image()
+    qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
+    assert "partly transparent" in seen[0].lower() and target.name in seen[0]
+    qtbot.wait(200)
+    assert not target.exists()  # cancelled: nothing written
+    seen = answer_export_question(qtbot, window, QMessageBox.StandardButton.Save)
+    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+        image.export_image()
+    assert seen and target.exists()
+
+
+def test_5_nothing_to_lose_asks_nothing(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, rgba_file(tmp_path / "hard.png", soft=False))
+    image = window.image
+    image._ask_save_path = lambda *args: (str(tmp_path / "out"), "PNG, indexed (*.png)")
+    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+        image.export_image()
+    with Image.open(tmp_path / "out.png") as im:
+        assert im.mode == "P" and "transparency" in im.info
+
+
+# --- 6 and 7: edits and locks -------------------------------------------------------------------
+
+
+def test_6_an_edited_colour_is_locked_survives_a_rerun_and_undoes(qtbot, window, small_image,
+                                                                   monkeypatch):
+    """A hand-edited colour was lost on the next re-run."""
+    image = window.image
+    first = open_and_wait(qtbot, window, small_image)
+    old = tuple(int(v) for v in first.quantized.palette[2])
+    new = (1, 2, 3)
+    monkeypatch.setattr(image.palette_panel, "_pick_color", lambda initial: QColor(*new))
+    edited = rerun_and_wait(qtbot, window, lambda: image.palette_panel._edit(2))
+    assert new in palette_set(edited.quantized.palette)
+    assert image.palette_panel.is_locked(new)
+    assert image.undo_action.isEnabled()
+    rerun = rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(12))
+    assert new in palette_set(rerun.quantized.palette)
+    undo = menu_action(window, "Undo Colour Edit")
+    assert undo.shortcut().matches(QKeySequence("Ctrl+Z")) == QKeySequence.SequenceMatch.ExactMatch
+    undone = rerun_and_wait(qtbot, window, undo.trigger)
+    assert new not in palette_set(undone.quantized.palette)
+    assert old in palette_set(undone.quantized.palette)
+    assert not image.palette_panel.is_locked(new) and not image.palette_panel.is_locked(old)
+    assert not image.undo_action.isEnabled()
+
+
+def test_7_locks_are_cleared_on_a_new_image_and_the_user_is_told(qtbot, window, small_image,
+                                                                 tmp_path):
+    """Locks carried over silently into the next image's run."""
+    image = window.image
+    first = open_and_wait(qtbot, window, small_image)
+    keep = tuple(int(v) for v in first.quantized.palette[0])
+    image.palette_panel.set_locked_colors([keep])
+    second = open_and_wait(qtbot, window, rgba_file(tmp_path / "logo.png", soft=False))
+    assert second.settings.locked == ()
+    assert not image.palette_panel.is_locked(keep)
+    assert any("1 locked colour of the previous image unlocked" in m for m in window.messages)
+
+
+# --- 8: the status line -------------------------------------------------------------------------
+
+
+def test_8_the_status_text_is_never_cut_off(qtbot, window):
+    """During a run the progress bar cut the status text off ("clustering (iteration 15")."""
+    image = window.image
+    open_and_wait(qtbot, window, ROOT / "resources" / "china.jpg")
+    image.starts_spin.setValue(16)
+    image.colors_spin.setValue(256)
+    with qtbot.waitSignal(image.worker.cancelled, timeout=60_000):
+        image.start_run()
+        qtbot.waitUntil(lambda: "iteration" in image.stats_label.text(), timeout=30_000)
+        label, bar = image.stats_label, image.progress_bar
+        assert bar.minimumWidth() == bar.maximumWidth()  # the bar never grows into the text
+        full = label.text()
+        assert label.toolTip() == full
+        room = label.contentsRect().width()
+        assert label.fontMetrics().horizontalAdvance(label.displayed_text()) <= room
+        label.resize(label.fontMetrics().horizontalAdvance(full) // 2, label.height())
+        shown = label.displayed_text()  # squeezed: elided with "…", whole text in the tooltip
+        assert shown.endswith("…") and label.toolTip() == full
+        assert label.minimumSizeHint().width() < label.fontMetrics().horizontalAdvance(full)
+        image.cancel_run()
+
+
+# --- 9 and 10: the scatter views and the chart --------------------------------------------------
+
+
+@pytest.mark.parametrize("space", ["rgb", "oklab", "lab"])
+def test_9_the_2d_scatter_fits_its_axes_to_the_data(qtbot, window, small_image, space):
+    """In RGB the axes ran from -400 to 700 for a 0-255 cloud."""
+    image = window.image
+    open_and_wait(qtbot, window, small_image)
+    if space != image.space_combo.currentData():
+        rerun_and_wait(qtbot, window, lambda: image.space_combo.setCurrentIndex(
+            image.space_combo.findData(space)))
+    for pair in ("L-a", "a-b", "R-G", "G-B"):
+        if image.scatter2d._axes_combo.findText(pair) >= 0:
+            image.scatter2d._axes_combo.setCurrentText(pair)
+            x, y = image.scatter2d._columns()
+            coords = image.scatter2d._pixel_coords
+            (x0, x1), (y0, y1) = image.scatter2d._plot.getViewBox().viewRange()
+            for lo, hi, values in ((x0, x1, coords[:, x]), (y0, y1, coords[:, y])):
+                span = values.max() - values.min()
+                assert lo <= values.min() and values.max() <= hi
+                assert hi - lo <= span * 1.25
+
+
+def test_10_the_convergence_chart_names_each_kind_of_segment(qtbot, window, small_image):
+    """Two starts showed as five unexplained segments."""
+    result = open_and_wait(qtbot, window, small_image)
+    chart = window.image.chart
+    texts = chart.legend_texts()
+    assert texts[0] == "k-means starts" and "polish on exact colours" in texts
+    assert chart.segments()["k-means starts"] == result.settings.n_init == 2
+    assert sum(chart.segments().values()) == int(np.isnan(result.inertia).sum()) + 1
+
+
+def test_10_the_3d_view_keeps_60_degrees_across_its_shorter_side(qtbot, window):
+    """The cloud was cut off at the top and bottom of the wide, short 3D tab."""
+    assert horizontal_fov(400, 400) == pytest.approx(60.0)
+    assert horizontal_fov(400, 800) == pytest.approx(60.0)
+    assert horizontal_fov(1000, 280) > 120  # 60 degrees high
+    view3d = window.image.scatter3d
+    if not view3d.available:
+        pytest.skip("no OpenGL here (run under xvfb-run to drive the GL view)")
+    window.image.tabs.setCurrentWidget(view3d)
+    qtbot.waitUntil(lambda: view3d._view.height() > 0)
+    gl = view3d._view
+    assert gl.opts["fov"] == pytest.approx(horizontal_fov(gl.width(), gl.height()))
