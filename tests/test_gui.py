@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import RUN_TIMEOUT, open_and_wait, rerun_and_wait
 from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
@@ -20,7 +21,6 @@ from palettelab.app.gui.main_window import MainWindow
 from palettelab.core.formats.palettes import read_palette
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT = 300_000  # ms: the first run in a fresh CI checkout compiles every kernel
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +43,6 @@ def window(qtbot, tmp_path):
     yield win
     if win.isVisible():
         win.close()
-
-
-def open_and_wait(qtbot, win: MainWindow, path: Path):
-    with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
-        win.open_path(path)
-    return blocker.args[0]
-
-
-def rerun_and_wait(qtbot, win: MainWindow, action):
-    with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
-        action()
-    return blocker.args[0]
 
 
 def test_open_runs_and_shows_the_palette(qtbot, window, small_image):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import open_and_wait, rerun_and_wait
 from PIL import Image
 from PySide6.QtCore import QRectF, QSettings, QTimer
 from PySide6.QtGui import QColor, QKeySequence
@@ -19,7 +20,6 @@ from palettelab.app.gui.main_window import MainWindow
 from palettelab.core.formats.palettes import read_palette
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT = 300_000  # ms: a fresh checkout compiles every kernel on the first run
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +63,6 @@ def window(qtbot, tmp_path):
     yield win
     if win.isVisible():
         win.close()
-
-
-def open_and_wait(qtbot, win: MainWindow, path: Path):
-    with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
-        win.open_path(path)
-    return blocker.args[0]
-
-
-def rerun_and_wait(qtbot, win: MainWindow, action):
-    with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
-        action()
-    return blocker.args[0]
 
 
 def menu_action(win: MainWindow, text: str):
