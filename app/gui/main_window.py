@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from palettelab.app.gui.image.worker import Loaded
 from palettelab.app.gui.image.workspace import ImageWorkspace, last_folder
+from palettelab.app.gui.kernel_builder import KernelBuilder
 from palettelab.app.gui.points.workspace import PointsWorkspace
 from palettelab.app.gui.worker_host import shutdown
 from palettelab.core.resources import resource_path
@@ -36,6 +37,7 @@ POINT_EXTENSIONS = (".csv", ".tsv", ".txt", ".npy", ".npz")  # as formats.points
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.bmp *.tif *.tiff *.webp *.ppm *.pgm *.tga);;"
                 "Point files (*.csv *.tsv *.txt *.npy *.npz *.gz);;All files (*)")
 MAX_RECENT = 8
+INITIAL_DATASET = "blobs"  # the Points workspace's first data set
 
 
 def _is_point_file(path: str | os.PathLike) -> bool:
@@ -68,15 +70,23 @@ class MainWindow(QMainWindow):
         self.image.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self.image.error.connect(lambda title, message: self.show_error(title, message))
         self.image.imageLoaded.connect(self._on_image_loaded)
-        self.points = PointsWorkspace()  # the student workspace
+        # the student workspace: its first data set loads (and runs k-means) when the tab is
+        # first opened or its kernels are compiled, whichever comes first
+        self.points = PointsWorkspace(initial_dataset=None)
+        self._points_started = False
         self.points.fileLoaded.connect(self._remember)
         self.workspaces = QTabWidget()
         self.workspaces.addTab(self.image, "Image")
         self.workspaces.addTab(self.points, "Points")
+        self.workspaces.currentChanged.connect(self._start_points)
         self.setCentralWidget(self.workspaces)
         self._build_menus()
         self._build_status()
         self._restore_settings()
+        self.kernels = KernelBuilder(self)
+        self.kernels.groupReady.connect(self._on_kernel_group)
+        self.kernels.failed.connect(self._on_kernels_failed)
+        self.kernels.start()
 
     # --- construction ---------------------------------------------------------------------------
 
@@ -192,6 +202,28 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{Path(loaded.path).name} ({w} x {h}) - {TITLE}")
         self._remember(loaded.path)
 
+    # --- kernels --------------------------------------------------------------------------------
+
+    def _on_kernel_group(self, name: str, done: int, total: int, kernels: int) -> None:
+        self.image.kernel_progress(name, done, total, kernels)
+        if name == "points":
+            self.points.worker.queue_warm_up()
+            self._start_points()
+
+    def _on_kernels_failed(self, why: str) -> None:
+        """Compile in the workers instead (slow to a first result, but never stuck)."""
+        self.statusBar().showMessage(f"{why}: compiling the kernels here instead", 8000)
+        self.image.worker.queue_warm_up()
+        self.points.worker.queue_warm_up()
+
+    def _start_points(self) -> None:
+        """Load the Points workspace's first data set, once, unless a point file came first."""
+        wanted = self.workspaces.currentWidget() is self.points or "points" in self.kernels.done
+        if wanted and not self._points_started:
+            self._points_started = True
+            if self.points.points() is None:
+                self.points.load_dataset(INITIAL_DATASET)
+
     # --- errors and closing ---------------------------------------------------------------------
 
     def show_error(self, title: str, message: str) -> None:
@@ -205,6 +237,7 @@ class MainWindow(QMainWindow):
         for the two threads together (the host's shutdown policy), then each workspace stops its
         timers (its worker is already stopped)."""
         self._save_settings()
+        self.kernels.stop()
         shutdown(self.image.worker, self.points.worker)
         self.image.close_worker()
         self.points.close_worker()

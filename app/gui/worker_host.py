@@ -18,7 +18,9 @@ belong to one object, and the workspaces already talk to ``self.worker`` for eve
   and only after the GUI acknowledged the previous one (:meth:`WorkerHost.frame_shown`): a slow
   GUI gets fewer, fresher frames, never a queue of stale ones.
 * **Warm-up.**  The first queued slot compiles the kernels (or loads them from Numba's cache)
-  and reports the seconds it took through ``ready``.
+  and reports the seconds it took through ``ready``; the app's workspaces skip it and load
+  their kernels group by group once a child process has compiled them (issue 15,
+  :mod:`palettelab.app.gui.kernel_builder`).
 * **Compute lock.**  Numba's ``workqueue`` threading layer (the one PyPI wheels use) is not safe
   to enter from two Python threads at once, and each workspace has a worker thread: every slot
   that runs kernels is :func:`exclusive`, holding :data:`COMPUTE`; the other worker waits.
@@ -158,13 +160,20 @@ class WorkerHost(QObject):
         self._channels.append(newest)
         return newest
 
-    def start(self, owner: QObject, name: str) -> None:
+    def start(self, owner: QObject, name: str, warm: bool = True) -> None:
         """Move to a new QThread named ``name`` (a child of ``owner``), start it, queue the
-        warm-up."""
+        warm-up unless ``warm`` is False (the app's workspaces: their kernels come from the
+        :class:`~palettelab.app.gui.kernel_builder.KernelBuilder`'s child process, and
+        :meth:`queue_warm_up` is the fallback if it fails)."""
         self._thread = QThread(owner)
         self._thread.setObjectName(name)
         self.moveToThread(self._thread)
         self._thread.start()
+        if warm:
+            self._warmUp.emit()
+
+    def queue_warm_up(self) -> None:
+        """Queue the warm-up to the worker's thread (thread-safe)."""
         self._warmUp.emit()
 
     def is_running(self) -> bool:

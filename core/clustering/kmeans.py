@@ -757,13 +757,14 @@ class MiniBatchKMeans(_BaseKMeans):
 
 
 @functools.cache  # once per process: both GUI workers ask for it at start-up
-def warm_up() -> None:
-    """Compile (or load from the numba cache) every kernel for float32 and float64.
+def warm_up(dtypes: tuple = (np.float32, np.float64)) -> None:
+    """Compile (or load from the numba cache) every kernel for the floating ``dtypes``.
 
-    Call it from a worker thread at start-up so that the first real run does not stall.
+    The app's points are always float64 (``load_points``, the datasets), so the GUI's kernel
+    groups (:mod:`palettelab.core.kernel_warmup`) ask for float64 alone: half the bill.
     """
     rng = np.random.default_rng(0)
-    for dtype in (np.float32, np.float64):
+    for dtype in dtypes:
         X = rng.normal(size=(64, 3)).astype(dtype)
         w = np.ones(64)
         for algorithm in ("lloyd", "hamerly", "elkan", "kdtree"):

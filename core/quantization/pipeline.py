@@ -647,11 +647,11 @@ class Remapper:
 def warm_up() -> None:
     """Compile (or load from the numba cache) every kernel a quantization can use.
 
-    Call it from a worker thread at start-up: the first real run then does not stall.
+    The quantizations below compile the k-means kernels they use; the rest of
+    :func:`palettelab.core.clustering.kmeans.warm_up` (other algorithms, float32, the points
+    workspace's set) is not needed here.  :mod:`palettelab.core.kernel_warmup` runs this last
+    of the image groups, in a child process.
     """
-    from palettelab.core.clustering import kmeans
-
-    kmeans.warm_up()
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, size=(200, 200, 4), dtype=np.uint8)  # > _EXACT_LIMIT colours
     img[..., 3] = 255

@@ -62,6 +62,7 @@ from palettelab.app.gui.image.worker import (
 )
 from palettelab.app.gui.worker_host import shutdown
 from palettelab.core.color.codes import hex_color
+from palettelab.core.kernel_warmup import IMAGE_GROUPS, NAMES
 
 SPACES = (("OKLab", "oklab"), ("Lab", "lab"), ("RGB", "rgb"))
 DITHERS = (("None", "none"), ("Floyd-Steinberg", "fs"), ("Ordered (Bayer)", "bayer"))
@@ -216,9 +217,10 @@ class ImageWorkspace(QWidget):
         self._debounce.timeout.connect(lambda: self.start_run())
 
     def _build_status(self) -> None:
-        self.preparing_label = QLabel("Preparing the compute kernels…")
-        self.preparing_label.setToolTip("Numba compiles them on the very first start (about a "
-                                        "minute) and loads them from its cache afterwards")
+        self.preparing_label = QLabel(f"Compiling kernels: 0 of {len(NAMES)} groups ready")
+        self.preparing_label.setToolTip("A child process compiles them on the very first start "
+                                        "(a quick preview shows meanwhile); later starts load "
+                                        "them from Numba's cache")
         self.stats_label = ElidedLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -240,7 +242,7 @@ class ImageWorkspace(QWidget):
         self.worker.exported.connect(self._on_exported)
         self.worker.exportFailed.connect(self._on_export_failed)
         self.worker.exportQuestion.connect(self._on_export_question)
-        self.worker.start(self, "PaletteLab image worker")
+        self.worker.start(self, "PaletteLab image worker", warm=False)
 
     def close_worker(self) -> None:
         """Stop the debounce and the worker thread (the host's shutdown policy); safe twice."""
@@ -344,7 +346,17 @@ class ImageWorkspace(QWidget):
         # the worker happened to trigger it.  Freezing them out of the collector removes that.
         gc.collect()
         gc.freeze()
-        self.preparing_label.setText(f"Kernels ready ({seconds:.1f} s)")
+
+    def kernel_progress(self, name: str, done: int, total: int, kernels: int) -> None:
+        """Kernel group ``name`` is compiled (``done`` of ``total`` groups, ``kernels`` kernels
+        so far): the worker loads it if it is an image group; the status bar says how far."""
+        if name in IMAGE_GROUPS:
+            self.worker.kernels_compiled((name,))
+        if done < total:
+            self.preparing_label.setText(f"Compiling kernels: {done} of {total} groups ready "
+                                         f"({kernels} kernels)")
+            return
+        self.preparing_label.setText(f"Kernels ready ({kernels})")
         QTimer.singleShot(4000, self.preparing_label.hide)
 
     def _on_sample(self, sample: Sample) -> None:

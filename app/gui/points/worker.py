@@ -174,10 +174,11 @@ class PointsWorker(WorkerHost):
 
     @staticmethod
     def _warm_kernels() -> None:
-        """Compile (or load) the clustering kernels (the host times it and reports ``ready``)."""
+        """Compile (or load) the clustering kernels (the host times it and reports ``ready``):
+        float64 only, the dtype of every point set the app loads."""
         from palettelab.core.clustering.kmeans import warm_up
 
-        warm_up()
+        warm_up((np.float64,))
 
     @Slot(int, str, object)
     @exclusive

@@ -378,7 +378,7 @@ class PointsWorkspace(QWidget):
         self.worker.starts.connect(self._on_starts)
         self.worker.elbow.connect(self._on_elbow)
         self.worker.failed.connect(self._on_failed)
-        self.worker.start(self, "PaletteLab points worker")
+        self.worker.start(self, "PaletteLab points worker", warm=False)
 
     def close_worker(self) -> None:
         """Stop playing and stop the worker thread (the host's shutdown policy: any long job is

@@ -1,0 +1,125 @@
+"""First run of a source install (issue 15, item 6): how soon does a new user see something?
+
+Starts the real app (MainWindow on the bundled sample, as ``palettelab`` does) in a child
+process whose ``NUMBA_CACHE_DIR`` is a new, empty temporary folder, and records, in seconds
+from the child's start: the window shown, the original shown, the first quantized picture
+(the numpy preview), the first real result, every kernel group compiled; and the longest gap
+of a 10 ms QTimer heartbeat in the GUI thread between the window and the last kernel group
+(the longest GUI freeze while compiling).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_first_run.py [--shots DIR]
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/bench_first_run.py
+
+``--shots DIR`` saves the window when the original and when the preview first shows.
+``--warm`` keeps the default cache (a second start) instead of an empty one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HEARTBEAT_MS = 10
+TIMEOUT_S = 600
+
+
+def child(shots: str | None) -> None:
+    """Run the app and print one JSON line of timings (runs in the measured process)."""
+    t0 = time.perf_counter()
+    from PySide6.QtCore import QTimer
+
+    from palettelab.app.gui.image.worker import PREVIEW_STAGE
+    from palettelab.app.gui.launch import create_app
+    from palettelab.app.gui.main_window import MainWindow
+    from palettelab.core.resources import sample_image
+
+    app = create_app()
+    window = MainWindow()
+    times: dict = {}
+    beat = {"last": None, "max_gap": 0.0, "gaps": []}
+
+    def now() -> float:
+        return round(time.perf_counter() - t0, 3)
+
+    def mark(key: str, shot: bool = False) -> None:
+        if key not in times:
+            times[key] = now()
+            if shot and shots:
+                QTimer.singleShot(0, lambda: window.grab().save(os.path.join(shots, key + ".png")))
+
+    def tick() -> None:
+        t = time.perf_counter()
+        if beat["last"] is not None and "kernels_all" not in times:
+            gap = t - beat["last"] - HEARTBEAT_MS / 1000
+            beat["max_gap"] = max(beat["max_gap"], gap)
+            if gap > 0.1:
+                beat["gaps"].append((round(t - t0, 2), round(gap, 3)))
+        beat["last"] = t
+
+    def on_frame(frame) -> None:
+        if frame.stage == PREVIEW_STAGE:
+            mark("preview", shot=True)
+
+    def on_group(name: str, done: int, total: int, kernels: int) -> None:
+        times.setdefault("groups", {})[name] = now()
+        times["kernels"] = kernels
+        if done == total:
+            mark("kernels_all")
+            QTimer.singleShot(300, app.quit)
+
+    window.image.imageLoaded.connect(lambda _loaded: mark("original", shot=True))
+    window.image.worker.frame.connect(on_frame)
+    window.image.runFinished.connect(lambda _result: mark("result", shot=True))
+    window.kernels.groupReady.connect(on_group)
+    window.kernels.failed.connect(lambda why: (times.setdefault("failed", why), app.quit()))
+    heartbeat = QTimer()
+    heartbeat.timeout.connect(tick)
+    heartbeat.start(HEARTBEAT_MS)
+    window.show()
+    app.processEvents()
+    mark("window")
+    window.open_path(str(sample_image()))
+    QTimer.singleShot(TIMEOUT_S * 1000, app.quit)
+    app.exec()
+    times["max_gui_gap_s"] = round(beat["max_gap"], 3)
+    times["gaps_over_100ms"] = beat["gaps"]
+    window.close()
+    print(json.dumps(times), flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shots", help="save screenshots of the window into this folder")
+    parser.add_argument("--warm", action="store_true", help="keep the default Numba cache")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.shots)
+        return 0
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="plab-numba-") as cache:
+        if not args.warm:
+            env["NUMBA_CACHE_DIR"] = cache
+        command = [sys.executable, __file__, "--child"]
+        if args.shots:
+            os.makedirs(args.shots, exist_ok=True)
+            command += ["--shots", os.path.abspath(args.shots)]
+        started = time.perf_counter()
+        out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - started
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["wall_s"] = round(wall, 1)
+    result["cache"] = "default (warm)" if args.warm else "empty"
+    result["load_average"] = os.getloadavg()[0]
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The Numba kernels the GUI needs, in groups, in order of need; compiled in a child process.
+
+A fresh install has an empty Numba cache.  Compiling in the GUI process stalls it: Numba holds
+a process-wide compiler lock, and the GIL while it types a function.  So the GUI starts
+``python -m palettelab.core.kernel_warmup`` as a child process, which compiles the groups
+below in order into the on-disk cache and prints one line per finished group
+(``group NAME SECONDS``); the app then loads each group from the cache in its worker thread.
+One child, groups in sequence: two processes writing one module's cache index can lose each
+other's entries, and the groups share kernels (every quantization runs k-means).  A group
+already in the cache costs its load time only, so the child is cheap on later starts.
+
+The order is the order of need: the first quantization of an opened image (the default
+settings: 16 colours, OKLab, no dithering, on a read-only RGB image as ``load_image`` returns,
+plus the live-preview remap and the quality figures), then the other colour spaces, then
+dithering and locked colours, then every other image variant (RGBA, writable arrays, the big
+images' code tables), then the Points workspace's k-means kernels (float64 only: the app's
+points are always float64).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+#: the settings of a run the first group compiles (the GUI's defaults)
+FIRST_COLORS = 16
+FIRST_STARTS = 2
+
+
+def _sample() -> np.ndarray:
+    from palettelab.core.formats.image_read import load_image
+    from palettelab.core.resources import sample_image
+
+    return load_image(sample_image()).pixels
+
+
+def _first_picture() -> None:
+    from palettelab.core.color.spaces import from_srgb
+    from palettelab.core.quantization.pipeline import Remapper, quantize
+    from palettelab.core.quantization.quality import mean_oklab_error, psnr
+
+    pixels = _sample()
+    q = quantize(pixels, FIRST_COLORS, n_init=FIRST_STARTS)
+    image = q.image()
+    Remapper(np.ascontiguousarray(pixels[::2, ::2])).image(q.palette)
+    Remapper(pixels).image(q.palette)
+    from_srgb(q.palette, "oklab")
+    from_srgb(pixels[:64, 0].copy(), "oklab")
+    psnr(np.ascontiguousarray(pixels), np.ascontiguousarray(image))
+    mean_oklab_error(np.ascontiguousarray(pixels), np.ascontiguousarray(image))
+
+
+def _spaces() -> None:
+    from palettelab.core.color.spaces import from_srgb
+    from palettelab.core.quantization.pipeline import SPACES, Remapper, quantize
+
+    pixels = _sample()
+    for space in SPACES:
+        q = quantize(pixels, FIRST_COLORS, space=space, n_init=FIRST_STARTS)
+        Remapper(pixels, space).image(q.palette)
+        from_srgb(q.palette, space)
+
+
+def _dithering() -> None:
+    from palettelab.core.quantization.pipeline import quantize, remap
+
+    pixels = _sample()
+    q = quantize(pixels, FIRST_COLORS, dither="fs", locked=["#000000"], n_init=FIRST_STARTS)
+    remap(pixels, q.palette, dither="bayer")
+    remap(pixels, q.palette, dither="fs")
+
+
+def _other_images() -> None:
+    from palettelab.core.quantization.pipeline import warm_up
+    from palettelab.core.quantization.quality import mean_oklab_error, psnr
+
+    warm_up()
+    tiny = np.zeros((2, 2, 4), dtype=np.uint8)
+    psnr(tiny, tiny)
+    mean_oklab_error(tiny, tiny)
+
+
+def _points() -> None:
+    from palettelab.core.clustering.kmeans import warm_up
+
+    warm_up((np.float64,))
+
+
+#: (name, compile function) in order of need; the GUI's image worker needs the first four
+GROUPS: tuple[tuple[str, Callable[[], None]], ...] = (
+    ("first picture", _first_picture),
+    ("colour spaces", _spaces),
+    ("dithering", _dithering),
+    ("other images", _other_images),
+    ("points", _points),
+)
+NAMES: tuple[str, ...] = tuple(name for name, _ in GROUPS)
+#: groups the Image workspace needs; the rest are the Points workspace's
+IMAGE_GROUPS: tuple[str, ...] = NAMES[:4]
+
+
+def group_for(space: str, dither: str, locked: bool) -> str:
+    """The last group a quantization run with these settings needs (its kernels are ready
+    once that group and every earlier one are)."""
+    if dither != "none" or locked:
+        return "dithering"
+    if space != "oklab":
+        return "colour spaces"
+    return "first picture"
+
+
+def compiled_kernels() -> int:
+    """Kernel signatures compiled or loaded so far in this process (every palettelab module)."""
+    from numba.core.registry import CPUDispatcher
+
+    total = 0
+    for name, module in list(sys.modules.items()):
+        if name.startswith("palettelab.core") and module is not None:
+            total += sum(len(obj.overloads) for obj in vars(module).values()
+                         if isinstance(obj, CPUDispatcher))
+    return total
+
+
+def run(names: tuple[str, ...] = NAMES, out=sys.stdout) -> None:
+    """Compile (or load) the named groups in order; after each, print
+    ``group NAME SECONDS KERNELS`` (kernel signatures in this process so far) and flush."""
+    for name, compile_group in GROUPS:
+        if name in names:
+            start = time.perf_counter()
+            compile_group()
+            print(f"group {name}\t{time.perf_counter() - start:.2f}\t{compiled_kernels()}",
+                  file=out, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m palettelab.core.kernel_warmup [GROUP ...]``: every group by default."""
+    names = tuple(argv if argv is not None else sys.argv[1:]) or NAMES
+    unknown = [name for name in names if name not in NAMES]
+    if unknown:
+        print(f"unknown kernel group(s): {', '.join(unknown)}; known: {', '.join(NAMES)}",
+              file=sys.stderr)
+        return 2
+    run(names)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Issue 15, source install: the original and a preview before any kernel, kernels in groups.
+
+The GUI tests hold compilation back (the window's kernel child is not started) and then
+announce the groups by hand, so every check is deterministic: no timing is asserted (timings
+belong to ``benchmarks/bench_first_run.py``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+
+from palettelab import load_image, quantize
+from palettelab.app.gui.image.worker import PREVIEW_STAGE
+from palettelab.app.gui.kernel_builder import KernelBuilder
+from palettelab.app.gui.launch import create_app
+from palettelab.app.gui.main_window import MainWindow
+from palettelab.core import kernel_warmup
+from palettelab.core.color import spaces
+from palettelab.core.quantization import preview
+from palettelab.core.resources import sample_image
+
+TIMEOUT = 120_000  # ms; generous for a loaded CI machine, never a measurement
+
+
+@pytest.fixture
+def held_back(qtbot, tmp_path, monkeypatch):
+    """A main window whose kernel child never starts (compilation held back)."""
+    monkeypatch.setattr(KernelBuilder, "start", lambda self: None)
+    create_app()
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.show_error = lambda title, message: pytest.fail(f"{title}: {message}")
+    yield win
+    win.close()
+
+
+def announce(win: MainWindow, *names: str) -> None:
+    """What the kernel child prints after each group, as the builder reports it."""
+    for name in names:
+        win.kernels.done.append(name)
+        win.kernels.groupReady.emit(name, len(win.kernels.done), len(kernel_warmup.NAMES), 1)
+
+
+def test_original_and_preview_come_before_any_kernel_then_the_real_result(qtbot, held_back):
+    win = held_back
+    image = win.image
+    assert image.preparing_label.text() == "Compiling kernels: 0 of 5 groups ready"
+    frames = []
+    image.worker.frame.connect(frames.append)
+    with qtbot.waitSignal(image.imageLoaded, timeout=TIMEOUT):
+        win.open_path(str(sample_image()))
+    pixels = load_image(sample_image()).pixels
+    assert np.array_equal(image.images._original, pixels)
+    qtbot.waitUntil(lambda: any(f.stage == PREVIEW_STAGE for f in frames), timeout=TIMEOUT)
+    first = next(f for f in frames if f.stage == PREVIEW_STAGE)
+    assert first.palette.shape == (16, 3)
+    assert first.preview.shape == pixels.shape
+    assert np.array_equal(image.images._recoloured, first.preview)
+    assert image.worker._kernels == ()  # the preview needed no kernel group
+    assert image._result is None
+
+    with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT) as finished:
+        announce(win, "first picture")
+    assert image.preparing_label.text().startswith("Compiling kernels: 1 of 5 groups ready")
+    result = finished.args[0]
+    expected = quantize(pixels, 16, n_init=2)
+    assert np.array_equal(result.quantized.palette, expected.palette)
+    assert np.array_equal(result.quantized.indices, expected.indices)
+    assert np.array_equal(image.images._recoloured, result.image)  # the preview is replaced
+
+
+def test_a_run_waits_for_its_own_group(qtbot, held_back):
+    """Dithering is in a later group: a run with it previews until that group is loaded."""
+    win = held_back
+    image = win.image
+    with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT):
+        win.open_path(str(sample_image()))
+        announce(win, "first picture")
+    finished = []
+    image.runFinished.connect(finished.append)
+    with qtbot.waitSignal(image.worker.frame, timeout=TIMEOUT,
+                          check_params_cb=lambda f: f.stage == PREVIEW_STAGE):
+        image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs"))
+    with qtbot.waitSignal(image.worker.kernelsLoaded, timeout=TIMEOUT):
+        announce(win, "colour spaces")
+    qtbot.wait(50)
+    assert finished == []
+    with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT) as done:
+        announce(win, "dithering")
+    assert done.args[0].settings.dither == "fs"
+    pixels = load_image(sample_image()).pixels
+    expected = quantize(pixels, 16, dither="fs", n_init=2)
+    assert np.array_equal(done.args[0].quantized.indices, expected.indices)
+
+
+def test_the_status_bar_counts_kernel_groups_to_ready(qtbot, held_back):
+    win = held_back
+    announce(win, *kernel_warmup.NAMES[:3])
+    assert win.image.preparing_label.text() == "Compiling kernels: 3 of 5 groups ready (1 kernels)"
+    announce(win, *kernel_warmup.NAMES[3:])
+    assert win.image.preparing_label.text() == "Kernels ready (1)"
+    qtbot.waitUntil(lambda: win.points.points() is not None, timeout=TIMEOUT)  # points started
+
+
+@pytest.mark.parametrize("space", spaces.SPACES)
+def test_numpy_colour_conversion_matches_the_kernels(space):
+    rgb = np.random.default_rng(1).integers(0, 256, size=(500, 3), dtype=np.uint8)
+    assert np.allclose(preview.from_srgb(rgb, space), spaces.from_srgb(rgb, space),
+                       rtol=0, atol=1e-9)
+
+
+def test_preview_palette_keeps_locked_colours_and_the_count():
+    img = np.random.default_rng(2).integers(0, 256, size=(60, 80, 4), dtype=np.uint8)
+    img[..., 3] = 255
+    img[:5, :, 3] = 0
+    palette = preview.preview_palette(img, 8, "lab", locked=((1, 2, 3),), random_state=4)
+    assert palette.shape == (8, 3) and tuple(palette[0]) == (1, 2, 3)
+    out = preview.recolour(img, palette, "lab")
+    assert np.array_equal(out[..., 3], img[..., 3])
+    used = {tuple(c) for c in out[..., :3].reshape(-1, 3).tolist()}
+    assert used <= {tuple(c) for c in palette.tolist()}
+    two = np.zeros((4, 4, 3), dtype=np.uint8)
+    two[0, 0] = 255
+    assert {tuple(c) for c in preview.preview_palette(two, 16).tolist()} == {(0, 0, 0),
+                                                                             (255, 255, 255)}
+
+
+def test_loading_and_previewing_compile_no_kernel():
+    """In a fresh process: decoding the image and the preview leave every kernel uncompiled."""
+    code = ("from palettelab.core import kernel_warmup as k\n"
+            "from palettelab.core.quantization import preview as p\n"
+            "from palettelab.core.quantization import pipeline, quality\n"
+            "from palettelab.core.clustering import kmeans\n"
+            "pixels = k._sample()\n"
+            "pal = p.preview_palette(pixels, 16)\n"
+            "p.recolour(pixels, pal)\n"
+            "print(k.compiled_kernels())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
+
+
+def test_group_of_a_run_and_unknown_groups():
+    assert kernel_warmup.group_for("oklab", "none", False) == "first picture"
+    assert kernel_warmup.group_for("lab", "none", False) == "colour spaces"
+    assert kernel_warmup.group_for("oklab", "bayer", False) == "dithering"
+    assert kernel_warmup.group_for("rgb", "none", True) == "dithering"
+    assert kernel_warmup.NAMES.index("first picture") == 0
+    assert kernel_warmup.main(["no such group"]) == 2
+
+
+def test_the_standalone_app_compiles_in_its_workers(qtbot, monkeypatch):
+    """A frozen app's executable is the app itself, not a Python that runs ``-m``: no child."""
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    create_app()
+    builder = KernelBuilder()
+    with qtbot.waitSignal(builder.failed, timeout=5000) as blocker:
+        builder.start()
+    assert "standalone" in blocker.args[0]
+    assert builder._process.state() == builder._process.ProcessState.NotRunning
