@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -160,6 +161,56 @@ def test_ctrl_c_stops_the_batch_leaves_no_partial_file_and_exits_130(tmp_path, s
     for done in out.iterdir():  # what was finished is whole
         with Image.open(done) as im:
             im.load()
+
+
+_STUCK_WORKER = """
+import os, signal, sys, time
+from pathlib import Path
+from palettelab.app.cli import image_job
+from palettelab.app.cli.main import main
+from palettelab.core.formats.atomic import atomic_write
+
+def run(job, settings):  # a worker deep in Numba's compiler: deaf to SIGTERM for a long time
+    with atomic_write(job.output) as handle:
+        handle.write(b"partial")
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        Path(sys.argv[1], str(os.getpid())).touch()
+        time.sleep(60)
+
+image_job.run = run
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_ends_the_batch_soon_even_if_workers_do_not_react(tmp_path, photos, signum):
+    # with a cold Numba cache the workers compile for minutes and may swallow SIGTERM's
+    # SystemExit (raised in an LLVM callback): the run must still end within seconds
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    out = tmp_path / "out"
+    child = subprocess.Popen([sys.executable, "-c", _STUCK_WORKER, str(marks), "quantize",
+                              *map(str, photos), "-k", "4", "-o", str(out), "--jobs", "2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(list(out.iterdir())) == 2  # both workers hold a temporary file
+    os.killpg(child.pid, signum)
+    sent = time.monotonic()
+    try:
+        _, err = child.communicate(timeout=20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+    assert time.monotonic() - sent < 10
+    assert child.returncode == 130, err
+    assert err.decode().strip().splitlines() == ["palettelab: interrupted"]
+    assert list(out.iterdir()) == []  # the killed workers' temporary files are gone
+    for pid in marks.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid.name), 0)
 
 
 # --- --json -----------------------------------------------------------------------------------

@@ -16,12 +16,16 @@ Rules (docs/DESIGN.md, "Command line"):
   parent that has imported Numba but not started its threads: they start with the imports
   done (measured here: spawned workers each spent 0.5-0.7 s importing).
 * Ctrl-C or SIGTERM: the workers are stopped with SIGTERM, which they turn into SystemExit so
-  that the file being written loses only its temporary file; then ``palettelab:
-  interrupted`` and exit 130, as for one file.
+  that the file being written loses only its temporary file; one that has not ended within
+  :data:`STOP_GRACE_S` seconds (deep in Numba's compiler) is killed and its temporary files
+  removed; then ``palettelab: interrupted`` and exit 130, as for one file.  The parent has no
+  threads besides the main one, so the signal always interrupts its wait (see
+  :class:`_Workers`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -29,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from palettelab.app.cli import image_job
@@ -134,18 +139,54 @@ def _attempt(task: tuple[int, Job, Settings]) -> Outcome:
         return Outcome(index, job, error=message)
 
 
+#: a worker's exit status after SIGTERM
+_SIGTERM_EXIT = 128 + 15
+
+
 def _exit_on_sigterm(signum, frame) -> None:
-    raise SystemExit(0)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the unwinding
+    raise SystemExit(_SIGTERM_EXIT)
+
+
+def _quiet_unraisable(unraisable) -> None:
+    """No traceback for SIGTERM's SystemExit swallowed in a callback (LLVM's, while Numba
+    compiles): the worker goes on and the parent kills it after :data:`STOP_GRACE_S`."""
+    if not isinstance(unraisable.exc_value, SystemExit):
+        sys.__unraisablehook__(unraisable)
 
 
 def _worker_start() -> None:
-    """A pool worker: Ctrl-C is the parent's to handle; SIGTERM unwinds (temporary files
-    removed) and ends the worker quietly; Numba runs one thread."""
+    """A worker: Ctrl-C is the parent's to handle; SIGTERM unwinds (temporary files removed)
+    and ends the worker quietly; Numba runs one thread."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    sys.unraisablehook = _quiet_unraisable
     import numba
 
     numba.set_num_threads(1)
+
+
+def _worker(conn: Connection) -> None:
+    """A worker's loop: a task in, ``(True, Outcome)`` or ``(False, exception)`` out, until
+    None (or the parent is gone)."""
+    _worker_start()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            reply = (True, _attempt(task))
+        except Exception as exc:  # a bug: raised again in the parent, as a Pool does
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # an exception that cannot be pickled
+            conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -154,6 +195,10 @@ def _context() -> multiprocessing.context.BaseContext:
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+#: seconds the workers get to unwind after SIGTERM before they are killed
+STOP_GRACE_S = 2.0
 
 
 def run_all(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator[Outcome]:
@@ -165,14 +210,129 @@ def run_all(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator[Outcom
     # import what the workers need before forking, so each does not import it again
     from palettelab.core.quantization import pipeline  # noqa: F401
 
-    pool = _context().Pool(min(n_jobs, len(jobs)), initializer=_worker_start)
-    try:
-        yield from pool.imap_unordered(_attempt, tasks)
-    except BaseException:
-        pool.terminate()  # SIGTERM: each worker removes its temporary file and exits
-        raise
-    pool.close()
-    pool.join()
+    yield from _Workers(min(n_jobs, len(jobs)), jobs).run(tasks)
+
+
+class _Workers:
+    """Worker processes, each fed one task at a time through its own pipe.
+
+    Not a ``multiprocessing.Pool``: ``Pool.terminate`` SIGTERMs the workers and then waits for
+    them without a time limit, holding the task queue's lock.  A worker compiling Numba kernels
+    may not end on SIGTERM (the SystemExit raised in a ctypes callback of LLVM's is printed as
+    "Exception ignored" and swallowed): it goes on, then blocks on that lock, and the run hangs.
+    And a Pool's helper threads may take the Ctrl-C meant for the main thread, which sleeps
+    in a lock wait that only the next result ends (minutes while the workers compile).  Here
+    the parent has no other thread and waits in ``wait()`` (poll, which the signal
+    interrupts); the workers get :data:`STOP_GRACE_S` seconds, then SIGKILL, and the temporary
+    files of the workers are removed once they are gone.
+    """
+
+    def __init__(self, size: int, jobs: list[Job]):
+        self.size = size
+        self.context = _context()
+        self.started: list[multiprocessing.process.BaseProcess] = []
+        self.process: dict[Connection, multiprocessing.process.BaseProcess] = {}
+        self.busy: dict[Connection, tuple[int, Job, Settings]] = {}
+        self.folders = {Path(os.path.realpath(path)).parent
+                        for job in jobs for path in (job.output, job.palette)
+                        if path is not None and path != image_job.STDIO}
+
+    def run(self, tasks: list[tuple[int, Job, Settings]]) -> Iterator[Outcome]:
+        todo = iter(tasks)
+        interrupted = True
+        try:
+            for _ in range(self.size):
+                self._next(None, todo)
+            while self.busy:
+                ready = set(wait([*self.busy, *(self.process[c].sentinel for c in self.busy)]))
+                for conn, task in list(self.busy.items()):
+                    if conn not in ready and self.process[conn].sentinel not in ready:
+                        continue
+                    del self.busy[conn]
+                    try:
+                        ok, result = conn.recv()
+                    except (EOFError, OSError):  # the worker is gone: killed, or a crash
+                        ok, result, conn = True, self._lost(conn, task), None
+                    if not ok:
+                        raise result
+                    yield result
+                    self._next(conn, todo)
+            interrupted = False
+        finally:
+            self._stop(interrupted)
+
+    def _next(self, conn: Connection | None, todo: Iterator[tuple[int, Job, Settings]]) -> None:
+        """Give the worker at ``conn`` (a new one if None) the next task, or tell it to end."""
+        task = next(todo, None)
+        if task is None:
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.send(None)
+            return
+        if conn is None:
+            here, there = self.context.Pipe()
+            process = self.context.Process(target=_worker, args=(there,), daemon=True)
+            self.started.append(process)  # before the fork: an interrupt must find it
+            process.start()
+            there.close()
+            conn = here
+            self.process[conn] = process
+        self.busy[conn] = task
+        with contextlib.suppress(OSError):  # a dead worker: its sentinel says so
+            conn.send(task)
+
+    def _lost(self, conn: Connection, task: tuple[int, Job, Settings]) -> Outcome:
+        """The outcome of a task whose worker ended without an answer."""
+        process = self.process.pop(conn)
+        conn.close()
+        process.join(STOP_GRACE_S)
+        if process.exitcode == _SIGTERM_EXIT or process.exitcode == -signal.SIGTERM:
+            raise KeyboardInterrupt  # SIGTERM ends the run, whichever process got it
+        self._remove_temps(process)
+        code = process.exitcode
+        how = (f"killed by signal {-code}" if code is not None and code < 0
+               else f"exit status {code}")
+        index, job, _ = task
+        return Outcome(index, job,
+                       error=f"{job.source}: the worker process ended unexpectedly ({how})")
+
+    def _stop(self, interrupted: bool) -> None:
+        """End every worker within about :data:`STOP_GRACE_S` seconds (SIGTERM if
+        ``interrupted``, then SIGKILL) and remove what the killed ones left; Ctrl-C and SIGTERM
+        wait until this is done."""
+        held = {signal.SIGINT, signal.SIGTERM}
+        mask = (signal.pthread_sigmask(signal.SIG_BLOCK, held)
+                if hasattr(signal, "pthread_sigmask") else None)
+        try:
+            started = [p for p in self.started if p.pid is not None]
+            if interrupted:
+                for process in started:
+                    if process.exitcode is None:
+                        with contextlib.suppress(OSError):
+                            process.terminate()
+            deadline = time.monotonic() + STOP_GRACE_S
+            for process in started:
+                process.join(max(0.0, deadline - time.monotonic()))
+            for process in started:
+                if process.exitcode is None:
+                    with contextlib.suppress(OSError):
+                        process.kill()
+            for process in started:
+                process.join(STOP_GRACE_S)  # SIGKILL is not refused; this is not a wait
+                self._remove_temps(process)
+            for conn in self.process:
+                conn.close()
+        finally:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    def _remove_temps(self, process: multiprocessing.process.BaseProcess) -> None:
+        """Remove the temporary files of an ended worker (none if it could unwind)."""
+        from palettelab.core.formats.atomic import remove_temps_of
+
+        if process.pid is not None and process.exitcode is not None:
+            for folder in self.folders:
+                remove_temps_of(folder, process.pid)
 
 
 class Progress:

@@ -331,3 +331,23 @@ def _running(pid: int) -> bool:
     except OSError:  # another user's process, or no answer: assume it runs
         return True
     return True
+
+
+def remove_temps_of(folder: str | os.PathLike, pid: int) -> list[str]:
+    """Remove the temporary files (``.part``) that process ``pid`` left in ``folder``; their
+    names.  Only for a process known to have ended (a worker killed before it could remove its
+    own).  Never raises."""
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or int(match.group(1)) != pid or not entry.name.endswith(_TEMP_SUFFIX):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(entry.name)
+    return removed
