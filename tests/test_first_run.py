@@ -100,6 +100,30 @@ def test_a_run_waits_for_its_own_group(qtbot, held_back):
     assert np.array_equal(done.args[0].quantized.indices, expected.indices)
 
 
+def test_cancelling_a_run_that_waits_for_its_kernels_restores_the_result(qtbot, held_back):
+    """A run shown as a preview while its group compiles is not running: Esc used to leave it
+    waiting, with no ``cancelled`` and the controls still showing the cancelled settings."""
+    win = held_back
+    image = win.image
+    with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT) as first:
+        win.open_path(str(sample_image()))
+        announce(win, "first picture")
+    with qtbot.waitSignal(image.worker.frame, timeout=TIMEOUT,
+                          check_params_cb=lambda f: f.stage == PREVIEW_STAGE):
+        image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs"))
+    with qtbot.waitSignal(image.worker.cancelled, timeout=TIMEOUT):
+        image.cancel_run()
+    qtbot.waitUntil(lambda: not image._running, timeout=TIMEOUT)
+    assert image.dither_combo.currentData() == "none"
+    assert np.array_equal(image.images._recoloured, first.args[0].image)
+    finished = []
+    image.runFinished.connect(finished.append)
+    with qtbot.waitSignal(image.worker.kernelsLoaded, timeout=TIMEOUT):
+        announce(win, "colour spaces", "dithering")
+    qtbot.wait(100)
+    assert finished == []  # the cancelled run does not come back when its kernels arrive
+
+
 def test_the_status_bar_counts_kernel_groups_to_ready(qtbot, held_back):
     win = held_back
     announce(win, *kernel_warmup.NAMES[:3])

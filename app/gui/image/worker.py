@@ -178,6 +178,13 @@ class QuantizeWorker(WorkerHost):
             self.jobs.set(request.job)
         self._wake.emit()
 
+    def cancel(self) -> None:
+        """Make every job stale, and wake the worker so that a run shown as a preview while
+        its kernels compile reports ``cancelled`` too (it is not running, so nothing else
+        would)."""
+        super().cancel()
+        self._wake.emit()
+
     def kernels_compiled(self, names: tuple[str, ...]) -> None:
         """Kernel groups ``names`` are in Numba's cache: load them in the worker (thread-safe)."""
         self._useKernels.emit(tuple(names))
@@ -246,6 +253,10 @@ class QuantizeWorker(WorkerHost):
     @Slot()
     @exclusive
     def _run_newest(self) -> None:
+        waiting = self._waiting
+        if waiting is not None and self.jobs.is_stale(waiting.job):
+            self._waiting = None  # cancelled, or superseded, while it waited for its kernels
+            self.cancelled.emit(waiting.job)
         with self._lock:
             request, self._pending = self._pending, None
         if request is None:
