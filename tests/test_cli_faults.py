@@ -419,3 +419,44 @@ def test_a_map_palette_too_big_for_an_indexed_image_names_the_file(tmp_path, pho
     line = _error_line(capsys.readouterr().err)
     assert "brand.txt" in line and "257" in line
     assert not out.exists()
+
+
+def _dropping_callback():
+    """A ctypes callback that takes a Ctrl-C and drops it, as llvmlite's does when the signal
+    lands while Numba loads a cached kernel ("Exception ignored on calling ctypes callback")."""
+    import ctypes
+
+    @ctypes.CFUNCTYPE(None)
+    def callback():
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # the handler runs here, inside the callback
+            time.sleep(0.001)
+
+    return callback
+
+
+@pytest.mark.skipif(not LINUX, reason="POSIX signals")
+@pytest.mark.parametrize("command", ["quantize", "cluster"])
+def test_a_ctrl_c_dropped_inside_a_callback_still_stops_the_run(tmp_path, photo, points, capsys,
+                                                                monkeypatch, command):
+    """One run in ten signalled 0.5 s in went on, wrote its outputs and exited 0."""
+    import palettelab.core.clustering.kmeans as kmeans_module
+    import palettelab.core.quantization.pipeline as pipeline_module
+
+    callback = _dropping_callback()
+    module, name = ((pipeline_module, "quantize") if command == "quantize"
+                    else (kmeans_module.KMeans, "fit"))
+    real = getattr(module, name)
+
+    def interrupted(*args, **kwargs):
+        callback()  # the KeyboardInterrupt is raised in the callback and dropped there
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, interrupted)
+    out = tmp_path / ("out.png" if command == "quantize" else "labels.csv")
+    out.write_bytes(b"previous result")
+    source = photo if command == "quantize" else points
+    assert main([command, str(source), "-k", "3", "-o", str(out)]) == 130
+    assert capsys.readouterr().err == "palettelab: interrupted\n"
+    assert out.read_bytes() == b"previous result"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

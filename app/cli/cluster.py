@@ -82,10 +82,11 @@ def _check_output(path: str) -> None:
 
 
 def _write_labels(path: str, labels) -> None:
-    from palettelab.app.cli.runtime import write_stdout
+    from palettelab.app.cli.runtime import raise_if_interrupted, write_stdout
     from palettelab.core.formats.atomic import atomic_write
 
     text = "label\n" + "".join(f"{label}\n" for label in labels.tolist())
+    raise_if_interrupted()  # a Ctrl-C dropped inside a callback still stops the run
     if path == STDOUT:
         write_stdout(text, "the labels")
         return

@@ -141,6 +141,7 @@ def quantized(pixels: np.ndarray, settings: Settings):
 
 def _save(job: Job, q) -> list[str]:
     """Write the image and the palette file together (both replaced, or neither)."""
+    from palettelab.app.cli.runtime import raise_if_interrupted
     from palettelab.core.formats.atomic import atomic_outputs
     from palettelab.core.formats.image_write import save_image
 
@@ -150,6 +151,7 @@ def _save(job: Job, q) -> list[str]:
             from palettelab.core.formats.palettes import write_palette
 
             write_palette(job.palette, q.palette, counts=q.counts)
+        raise_if_interrupted()  # a dropped Ctrl-C still stops the run before the commit
     return notes
 
 

@@ -4,6 +4,11 @@
   the atomic writers (their temporary files removed, no output touched) to ``main``: one line
   ``palettelab: interrupted``, exit 130.  Kernels that run long return to Python between
   chunks (Floyd-Steinberg in bands), so the reaction comes within a fraction of a second.
+  A signal can land inside a ctypes callback (llvmlite's, while Numba loads a cached kernel),
+  where Python prints the exception and drops it: the run then went on, wrote its outputs and
+  exited 0 (about one run in ten, signalled 0.5 s in).  So the handler also sets a flag, the
+  dropped exception is not printed, and :func:`raise_if_interrupted` raises it again before
+  any output is committed.
 * Warnings never reach the user raw: numpy's floating-point RuntimeWarnings are dropped (the
   results they concern are checked instead, e.g. a non-finite inertia), any other warning is
   one line ``palettelab: warning: ...``.
@@ -30,14 +35,24 @@ from palettelab.core.errors import InputError
 PROG = "palettelab"
 
 
+_interrupted = threading.Event()  # a signal came in, even if its exception was dropped
+
+
 @contextlib.contextmanager
 def batch_process() -> Iterator[None]:
     """SIGTERM handled like SIGINT and warnings on one line, for the duration of the block."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=RuntimeWarning)
         warnings.showwarning = _one_line_warning
-        with _sigterm_interrupts():
+        with _signals_interrupt():
             yield
+
+
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if a signal came in, even one whose exception a callback
+    dropped: called before outputs are committed."""
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -46,19 +61,32 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def _raise_interrupt(signum, frame) -> None:
+    _interrupted.set()
     raise KeyboardInterrupt
 
 
+def _quiet_dropped_interrupt(unraisable) -> None:
+    """No traceback for a KeyboardInterrupt dropped in a callback (the flag keeps it)."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+
+
 @contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    if not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+def _signals_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt and set the flag, for the block."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    _interrupted.clear()
+    names = [name for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), _raise_interrupt) for name in names}
+    hook, sys.unraisablehook = sys.unraisablehook, _quiet_dropped_interrupt
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        sys.unraisablehook = hook
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler if handler is not None else signal.SIG_DFL)
 
 
 def check_stdout(what: str, binary: bool = False) -> None:

@@ -293,26 +293,34 @@ def remove_stale_temps(folder: str | os.PathLike) -> list[str]:
     Never raises: a file that cannot be examined or removed is left alone."""
     removed: list[str] = []
     now = time.time()
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        match = _TEMP_NAME.match(entry.name)
-        if match is None:
-            continue
+    for entry, pid in _temp_files(folder):
         try:
             info = entry.stat(follow_symlinks=False)
             if not stat.S_ISREG(info.st_mode) or not _ours(info):
                 continue
             idle = now - info.st_mtime
-            dead = idle >= STALE_AFTER_S and not _running(int(match.group(1)))
+            dead = idle >= STALE_AFTER_S and not _running(pid)
             if dead or idle >= ABANDONED_AFTER_S:
                 os.unlink(entry.path)
                 removed.append(entry.name)
         except OSError:
             continue
     return removed
+
+
+def _temp_files(folder: str | os.PathLike) -> list[tuple[os.DirEntry, int]]:
+    """Our temporary files in ``folder`` (by name) with the process id each name records;
+    none when the folder cannot be listed."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is not None:
+            found.append((entry, int(match.group(1))))
+    return found
 
 
 def _ours(info: os.stat_result) -> bool:
@@ -338,13 +346,8 @@ def remove_temps_of(folder: str | os.PathLike, pid: int) -> list[str]:
     names.  Only for a process known to have ended (a worker killed before it could remove its
     own).  Never raises."""
     removed: list[str] = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        match = _TEMP_NAME.match(entry.name)
-        if match is None or int(match.group(1)) != pid or not entry.name.endswith(_TEMP_SUFFIX):
+    for entry, owner in _temp_files(folder):
+        if owner != pid or not entry.name.endswith(_TEMP_SUFFIX):
             continue
         with contextlib.suppress(OSError):
             if entry.is_file(follow_symlinks=False):
