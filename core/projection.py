@@ -97,13 +97,3 @@ def column_view(d: int, x: int, y: int) -> Projection:
     axes = np.zeros((2, d))
     axes[0, x] = axes[1, y] = 1.0
     return Projection(np.zeros(d), axes, (x, y))
-
-
-def default_view(X, *, max_rows: int = PCA_ROWS, seed: int = 0) -> Projection:
-    """What the Points workspace shows first: PCA for more than two columns, else the columns
-    (the one column of 1-D data against itself)."""
-    X = _data(X)
-    d = X.shape[1]
-    if d > 2:
-        return pca(X, max_rows=max_rows, seed=seed)
-    return column_view(d, 0, min(1, d - 1))
