@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings
 
 from palettelab import load_image, quantize
 from palettelab.app.gui.image.worker import PREVIEW_STAGE
+from palettelab.app.gui.worker_host import COMPUTE
 from palettelab.app.gui.kernel_builder import KernelBuilder
 from palettelab.app.gui.launch import create_app
 from palettelab.app.gui.main_window import MainWindow
@@ -122,6 +123,26 @@ def test_cancelling_a_run_that_waits_for_its_kernels_restores_the_result(qtbot, 
         announce(win, "colour spaces", "dithering")
     qtbot.wait(100)
     assert finished == []  # the cancelled run does not come back when its kernels arrive
+
+
+def test_a_waiting_run_cancelled_as_its_kernels_arrive_reports_cancelled(qtbot, held_back):
+    """Esc just after its group compiled: the worker loaded the group first, dropped the stale
+    waiting run without a word, and the window waited for a ``cancelled`` that never came
+    (CI: "Signal not emitted after 60000 ms")."""
+    win = held_back
+    image = win.image
+    with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT):
+        win.open_path(str(sample_image()))
+        announce(win, "first picture")
+    with qtbot.waitSignal(image.worker.frame, timeout=TIMEOUT,
+                          check_params_cb=lambda f: f.stage == PREVIEW_STAGE):
+        image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs"))
+    with qtbot.waitSignal(image.worker.cancelled, timeout=TIMEOUT):
+        with COMPUTE:  # the worker takes the group's load before the cancel's wake-up
+            announce(win, "colour spaces", "dithering")
+            image.cancel_run()
+    qtbot.waitUntil(lambda: not image._running, timeout=TIMEOUT)
+    assert image.dither_combo.currentData() == "none"
 
 
 def test_the_status_bar_counts_kernel_groups_to_ready(qtbot, held_back):

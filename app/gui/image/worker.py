@@ -214,13 +214,14 @@ class QuantizeWorker(WorkerHost):
         if report and new and set(IMAGE_GROUPS) <= set(self._kernels):
             self.ready.emit(self._kernel_seconds)
         request = self._waiting
-        if request is not None and group_for(request.settings.space, request.settings.dither,
-                                             bool(request.settings.locked)) in self._kernels:
+        if (request is not None and not self.jobs.is_stale(request.job)
+                and group_for(request.settings.space, request.settings.dither,
+                              bool(request.settings.locked)) in self._kernels):
             self._waiting = None
             with self._lock:
-                if self._pending is None and not self.jobs.is_stale(request.job):
+                if self._pending is None:
                     self._pending = request
-            self._run_newest()
+        self._run_newest()  # also reports a waiting run cancelled meanwhile
 
     @Slot(str)
     def load(self, path: str) -> None:
