@@ -16,10 +16,10 @@ from PySide6.QtCore import QSettings
 
 from palettelab import load_image, quantize
 from palettelab.app.gui.image.worker import PREVIEW_STAGE
-from palettelab.app.gui.worker_host import COMPUTE
 from palettelab.app.gui.kernel_builder import KernelBuilder
 from palettelab.app.gui.launch import create_app
 from palettelab.app.gui.main_window import MainWindow
+from palettelab.app.gui.worker_host import COMPUTE
 from palettelab.core import kernel_warmup
 from palettelab.core.color import spaces
 from palettelab.core.quantization import preview
