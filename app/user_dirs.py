@@ -31,8 +31,16 @@ def numba_cache_dir() -> Path:
 
 
 def prepare_frozen_environment() -> None:
-    """In a PyInstaller bundle, point Numba at the per-user cache before it is imported."""
-    if getattr(sys, "frozen", False) and "NUMBA_CACHE_DIR" not in os.environ:
-        folder = numba_cache_dir()
+    """In a PyInstaller bundle, before Numba is imported: use the kernels the bundle ships for
+    this CPU (copied once into the per-user cache, where any kernel they lack is added); on a
+    CPU no shipped tier fits, compile into the per-user cache as a source install does.  A
+    ``NUMBA_CACHE_DIR`` the user set wins over both."""
+    if not getattr(sys, "frozen", False) or "NUMBA_CACHE_DIR" in os.environ:
+        return
+    from palettelab import __version__
+    from palettelab.core.kernel_cache import use_shipped
+
+    folder = numba_cache_dir()
+    if use_shipped(folder / "shipped", __version__) is None:
         folder.mkdir(parents=True, exist_ok=True)
         os.environ["NUMBA_CACHE_DIR"] = str(folder)

@@ -12,6 +12,15 @@ of a 10 ms QTimer heartbeat in the GUI thread between the window and the last ke
 
 ``--shots DIR`` saves the window when the original and when the preview first shows.
 ``--warm`` keeps the default cache (a second start) instead of an empty one.
+
+The standalone app's half: ``--bundle dist/palettelab-VERSION-linux-x86_64.tar.xz`` (or the
+``dist/palettelab`` folder) unpacks (copies) it into a new temporary folder and times its first
+``palettelab quantize`` of the bundled sample and its first ``palettelab --self-test``, each with
+a new, empty home folder (as a new user on a new machine), and counts the kernels each loaded
+from the bundle and compiled (Numba's cache log).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_first_run.py --bundle \\
+        dist/palettelab-0.1.0-linux-x86_64.tar.xz
 """
 
 from __future__ import annotations
@@ -19,10 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from pathlib import Path
 
 HEARTBEAT_MS = 10
 TIMEOUT_S = 600
@@ -92,14 +104,65 @@ def child(shots: str | None) -> None:
     print(json.dumps(times), flush=True)
 
 
+def unpack(bundle: Path, folder: Path) -> Path:
+    """The app's executable after unpacking the archive (or copying the folder) ``bundle``."""
+    if bundle.is_dir():
+        shutil.copytree(bundle, folder / "PaletteLab", symlinks=True)
+    else:
+        with tarfile.open(bundle) as archive:
+            archive.extractall(folder, filter="data")
+    (executable,) = folder.glob("*/palettelab")
+    return executable
+
+
+def first_run(command: list[str], folder: Path, name: str) -> dict:
+    """Run ``command`` as a new user (an empty home): seconds, kernels loaded and compiled."""
+    home = folder / f"home-{name}"
+    home.mkdir()
+    env = dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
+               NUMBA_DEBUG_CACHE="1")
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    for key in ("NUMBA_CACHE_DIR", "PALETTELAB_KERNEL_DIR"):
+        env.pop(key, None)
+    started = time.perf_counter()
+    out = subprocess.run(command, env=env, capture_output=True, text=True, cwd=folder)
+    seconds = time.perf_counter() - started
+    if out.returncode != 0:
+        raise SystemExit(f"{name} failed ({out.returncode}): {out.stderr.strip()[-500:]}")
+    return {"seconds": round(seconds, 2), "kernels_loaded": out.stdout.count("data loaded"),
+            "kernels_compiled": out.stdout.count("data saved")}
+
+
+def bench_bundle(bundle: Path) -> dict:
+    """The standalone app's first runs from a new folder (see the module docstring)."""
+    from palettelab.core.resources import sample_image
+
+    with tempfile.TemporaryDirectory(prefix="plab-bundle-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        app = str(unpack(bundle.resolve(), folder))
+        result = {"unpack_s": round(time.perf_counter() - started, 1)}
+        result["quantize"] = first_run([app, "quantize", str(sample_image()), "-k", "16", "-o",
+                                        "sample-16.png"], folder, "quantize")
+        result["self_test"] = first_run([app, "--self-test"], folder, "self-test")
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", help="save screenshots of the window into this folder")
     parser.add_argument("--warm", action="store_true", help="keep the default Numba cache")
+    parser.add_argument("--bundle", type=Path,
+                        help="time the standalone app (its .tar.xz, or the dist folder) instead")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.shots)
+        return 0
+    if args.bundle:
+        result = bench_bundle(args.bundle)
+        result["load_average"] = os.getloadavg()[0]
+        print(json.dumps(result, indent=1))
         return 0
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")

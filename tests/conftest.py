@@ -16,6 +16,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def patient_shutdown(monkeypatch):
+    """A window closed in a test waits for its workers as long as they need.  On CI's cold
+    cache a worker may be compiling a kernel group (uninterruptible) when a test closes its
+    window; the app's policy, exit 3 after 10 s, then ended the whole test session."""
+    from palettelab.app.gui import worker_host
+
+    monkeypatch.setattr(worker_host, "SHUTDOWN_WAIT_MS", 600_000)
+
+
 @pytest.fixture
 def run_with_threads():
     """``run(code, n_threads)``: the standard output of Python ``code`` run in a fresh process

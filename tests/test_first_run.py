@@ -200,12 +200,32 @@ def test_group_of_a_run_and_unknown_groups():
     assert kernel_warmup.main(["no such group"]) == 2
 
 
-def test_the_standalone_app_compiles_in_its_workers(qtbot, monkeypatch):
-    """A frozen app's executable is the app itself, not a Python that runs ``-m``: no child."""
+def test_the_standalone_app_loads_its_kernels_in_its_workers(qtbot, monkeypatch):
+    """A frozen app's executable is the app itself, not a Python that runs ``-m``: no child,
+    and no "failed" message either (it ships its kernels compiled)."""
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     create_app()
     builder = KernelBuilder()
-    with qtbot.waitSignal(builder.failed, timeout=5000) as blocker:
+    failed = []
+    builder.failed.connect(failed.append)
+    with qtbot.waitSignal(builder.inWorkers, timeout=5000):
         builder.start()
-    assert "standalone" in blocker.args[0]
+    assert failed == []
     assert builder._process.state() == builder._process.ProcessState.NotRunning
+
+
+def test_the_standalone_app_says_it_loads_its_kernels(qtbot, tmp_path, monkeypatch):
+    """The bundle used to say "the standalone app has no separate kernel compiler: compiling
+    the kernels here instead", and kept "Compiling kernels: 0 of 5 groups ready" for good."""
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    create_app()
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.image.worker.ready, timeout=TIMEOUT):
+        win.show()
+        qtbot.waitUntil(lambda: win.image.preparing_label.text() == "Loading kernels",
+                        timeout=5000)
+    qtbot.waitUntil(lambda: win.image.preparing_label.text().startswith("Kernels ready"),
+                    timeout=5000)
+    assert "compiling" not in win.statusBar().currentMessage()
+    win.close()

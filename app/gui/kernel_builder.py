@@ -11,7 +11,8 @@ workspaces then load that group from the cache in their worker threads.
 If the child cannot start or dies, :attr:`KernelBuilder.failed` tells the workspaces to
 compile in their own workers instead, as before issue 15 (slower to a first result, never
 stuck). The standalone (PyInstaller) app has no Python to run ``-m`` with -- its executable is
-the app itself -- so it takes that path from the start.
+the app itself -- and needs none: it ships its kernels compiled (``packaging/build.py``), so
+:attr:`KernelBuilder.inWorkers` tells the workspaces to load them in their workers at once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class KernelBuilder(QObject):
 
     groupReady = Signal(str, int, int, int)  # group name, groups done, groups in all, kernels
     failed = Signal(str)  # why the child did not finish
+    inWorkers = Signal()  # the standalone app: the workers load its shipped kernels themselves
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -40,10 +42,9 @@ class KernelBuilder(QObject):
         self._process.errorOccurred.connect(self._error)
 
     def start(self) -> None:
-        """Start the child (once); in the standalone app, report at once that there is none."""
+        """Start the child (once); in the standalone app, say at once that there is none."""
         if getattr(sys, "frozen", False):
-            QTimer.singleShot(0, lambda: self.failed.emit("the standalone app has no separate "
-                                                          "kernel compiler"))
+            QTimer.singleShot(0, self.inWorkers.emit)
             return
         self._process.start(sys.executable, ["-m", "palettelab.core.kernel_warmup"])
 

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.kernels = KernelBuilder(self)
         self.kernels.groupReady.connect(self._on_kernel_group)
         self.kernels.failed.connect(self._on_kernels_failed)
+        self.kernels.inWorkers.connect(self._kernels_in_workers)
         self.kernels.start()
 
     # --- construction ---------------------------------------------------------------------------
@@ -213,7 +214,12 @@ class MainWindow(QMainWindow):
     def _on_kernels_failed(self, why: str) -> None:
         """Compile in the workers instead (slow to a first result, but never stuck)."""
         self.statusBar().showMessage(f"{why}: compiling the kernels here instead", 8000)
-        self.image.worker.queue_warm_up()
+        self.image.kernels_in_worker("Compiling kernels in the app")
+        self.points.worker.queue_warm_up()
+
+    def _kernels_in_workers(self) -> None:
+        """The standalone app: its workers load the kernels it ships."""
+        self.image.kernels_in_worker("Loading kernels")
         self.points.worker.queue_warm_up()
 
     def _start_points(self) -> None:

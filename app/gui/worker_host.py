@@ -201,10 +201,13 @@ class WorkerHost(QObject):
         self.ready.emit(time.perf_counter() - start)
 
 
-def shutdown(*hosts: WorkerHost, wait_ms: int = SHUTDOWN_WAIT_MS) -> None:
+def shutdown(*hosts: WorkerHost, wait_ms: int | None = None) -> None:
     """Stop the threads of ``hosts`` (started or not, stopped already or not): cancel every job,
-    quit every thread, wait for all of them at most ``wait_ms`` together; past that, end the
-    process (the policy in the module docstring).  Call it from the GUI thread."""
+    quit every thread, wait for all of them at most ``wait_ms`` (:data:`SHUTDOWN_WAIT_MS`)
+    together; past that, end the process (the policy in the module docstring).  Call it from
+    the GUI thread."""
+    if wait_ms is None:
+        wait_ms = SHUTDOWN_WAIT_MS
     running = [host for host in hosts if host.is_running()]
     for host in running:
         host.cancel()

@@ -217,6 +217,7 @@ class ImageWorkspace(QWidget):
         self._debounce.timeout.connect(lambda: self.start_run())
 
     def _build_status(self) -> None:
+        self._kernels_here = False  # the worker warms up itself (kernels_in_worker)
         self.preparing_label = QLabel(f"Compiling kernels: 0 of {len(NAMES)} groups ready")
         self.preparing_label.setToolTip("A child process compiles them on the very first start "
                                         "(a quick preview shows meanwhile); later starts load "
@@ -346,6 +347,18 @@ class ImageWorkspace(QWidget):
         # the worker happened to trigger it.  Freezing them out of the collector removes that.
         gc.collect()
         gc.freeze()
+        if self._kernels_here:
+            self._kernels_here = False
+            self.preparing_label.setText(f"Kernels ready ({seconds:.1f} s)")
+            QTimer.singleShot(4000, self.preparing_label.hide)
+
+    def kernels_in_worker(self, what: str) -> None:
+        """The worker loads (or compiles) every image kernel itself, not group by group from
+        the child: the standalone app's shipped kernels, or the child failed.  ``what`` is
+        the status text until the worker is ready."""
+        self._kernels_here = True
+        self.preparing_label.setText(what)
+        self.worker.queue_warm_up()
 
     def kernel_progress(self, name: str, done: int, total: int, kernels: int) -> None:
         """Kernel group ``name`` is compiled (``done`` of ``total`` groups, ``kernels`` kernels
