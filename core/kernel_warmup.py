@@ -27,7 +27,7 @@ import numpy as np
 
 #: the settings of a run the first group compiles (the GUI's defaults)
 FIRST_COLORS = 16
-FIRST_STARTS = 2
+FIRST_STARTS = 3  # pipeline.DEFAULT_STARTS (not imported here: that would load Numba)
 
 
 def _sample() -> np.ndarray:

@@ -71,7 +71,7 @@ def test_original_and_preview_come_before_any_kernel_then_the_real_result(qtbot,
         announce(win, "first picture")
     assert image.preparing_label.text().startswith("Compiling kernels: 1 of 5 groups ready")
     result = finished.args[0]
-    expected = quantize(pixels, 16, n_init=2)
+    expected = quantize(pixels, 16)
     assert np.array_equal(result.quantized.palette, expected.palette)
     assert np.array_equal(result.quantized.indices, expected.indices)
     assert np.array_equal(image.images._recoloured, result.image)  # the preview is replaced
@@ -97,7 +97,7 @@ def test_a_run_waits_for_its_own_group(qtbot, held_back):
         announce(win, "dithering")
     assert done.args[0].settings.dither == "fs"
     pixels = load_image(sample_image()).pixels
-    expected = quantize(pixels, 16, dither="fs", n_init=2)
+    expected = quantize(pixels, 16, dither="fs")
     assert np.array_equal(done.args[0].quantized.indices, expected.indices)
 
 

@@ -18,6 +18,8 @@ from palettelab.app.gui.image.scatter_views import horizontal_fov
 from palettelab.app.gui.launch import create_app
 from palettelab.app.gui.main_window import MainWindow
 from palettelab.core.formats.palettes import read_palette
+from palettelab.core.kernel_warmup import FIRST_STARTS
+from palettelab.core.quantization.pipeline import DEFAULT_STARTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,6 +122,12 @@ def test_2_actual_size_is_exact_and_fit_fits_both_equal_views(qtbot, window, sma
     assert left == pytest.approx(right, abs=0.5)
 
 
+def test_the_window_and_the_command_line_default_to_the_same_starts(window):
+    """Same settings, same palette: the GUI's Starts box, the kernel warm-up's first run and
+    quantize's default agree."""
+    assert window.image.starts_spin.value() == DEFAULT_STARTS == FIRST_STARTS
+
+
 # --- 3: cancel restores everything --------------------------------------------------------------
 
 
@@ -138,7 +146,7 @@ def test_3_cancel_returns_every_control_and_view_to_the_result(qtbot, window):
         menu_action(window, "Cancel").trigger()  # Esc
     qtbot.waitUntil(lambda: not image._running, timeout=5000)
     assert image.colors_spin.value() == 16 and image.colors_slider.value() == 16
-    assert image.starts_spin.value() == 2
+    assert image.starts_spin.value() == DEFAULT_STARTS
     assert image.space_combo.currentData() == "oklab"
     assert len(image.scatter2d._center_coords) == 16
     assert image.scatter2d._space == "oklab" and len(image.scatter2d._pixel_coords) > 0
@@ -313,7 +321,7 @@ def test_10_the_convergence_chart_names_each_kind_of_segment(qtbot, window, smal
     chart = window.image.chart
     texts = chart.legend_texts()
     assert texts[0] == "k-means starts" and "polish on exact colours" in texts
-    assert chart.segments()["k-means starts"] == result.settings.n_init == 2
+    assert chart.segments()["k-means starts"] == result.settings.n_init == DEFAULT_STARTS
     assert sum(chart.segments().values()) == int(np.isnan(result.inertia).sum()) + 1
 
 

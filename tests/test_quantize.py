@@ -414,7 +414,7 @@ def test_random_state_generator_and_int_seeds():
     by_int = quantize(img, 6, random_state=3).palette
     np.testing.assert_array_equal(quantize(img, 6, random_state=np.random.default_rng(3)).palette,
                                   by_int)
-    seeds = np.random.SeedSequence(3).spawn(Q._DEFAULT_STARTS)
-    drawn = np.random.default_rng(3).spawn(Q._DEFAULT_STARTS)
+    seeds = np.random.SeedSequence(3).spawn(Q.DEFAULT_STARTS)
+    drawn = np.random.default_rng(3).spawn(Q.DEFAULT_STARTS)
     assert [np.random.default_rng(s).random() for s in seeds] == [g.random() for g in drawn]
     assert quantize(img, 6, random_state=np.random.RandomState(1)).palette.shape == (6, 3)

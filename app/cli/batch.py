@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -143,15 +144,22 @@ def _attempt(task: tuple[int, Job, Settings]) -> Outcome:
 _SIGTERM_EXIT = 128 + 15
 
 
+#: set in a worker once SIGTERM came in
+_stopping = threading.Event()
+
+
 def _exit_on_sigterm(signum, frame) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the unwinding
+    _stopping.set()
     raise SystemExit(_SIGTERM_EXIT)
 
 
 def _quiet_unraisable(unraisable) -> None:
     """No traceback for SIGTERM's SystemExit swallowed in a callback (LLVM's, while Numba
-    compiles): the worker goes on and the parent kills it after :data:`STOP_GRACE_S`."""
-    if not isinstance(unraisable.exc_value, SystemExit):
+    compiles): the worker goes on and the parent kills it after :data:`STOP_GRACE_S`; nor,
+    once stopping, for objects the exit left half-built (llvmlite's ``PassBuilder.__del__``
+    raising AttributeError)."""
+    if not (_stopping.is_set() or isinstance(unraisable.exc_value, SystemExit)):
         sys.__unraisablehook__(unraisable)
 
 

@@ -1,7 +1,7 @@
 """The ``palettelab`` command line (the contract is in docs/DESIGN.md, "Command line").
 
     palettelab [FILE]          open the GUI on FILE (default: the bundled sample image)
-    palettelab COMMAND ...     a batch command: ``quantize`` or ``cluster``
+    palettelab COMMAND ...     a batch command: ``quantize``, ``cluster`` or ``compare``
     palettelab --version
     palettelab --self-test     check that the window and the compute kernels work
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from palettelab import __version__
 from palettelab.app.cli import cluster as cmd_cluster
+from palettelab.app.cli import compare as cmd_compare
 from palettelab.app.cli import quantize as cmd_quantize
 from palettelab.app.cli.runtime import batch_process
 from palettelab.app.cli.startup import skip_blas_probe
@@ -31,6 +32,7 @@ PROG = "palettelab"
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "quantize": cmd_quantize.add_parser,
     "cluster": cmd_cluster.add_parser,
+    "compare": cmd_compare.add_parser,
 }
 
 

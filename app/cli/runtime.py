@@ -66,8 +66,11 @@ def _raise_interrupt(signum, frame) -> None:
 
 
 def _quiet_dropped_interrupt(unraisable) -> None:
-    """No traceback for a KeyboardInterrupt dropped in a callback (the flag keeps it)."""
-    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+    """No traceback for a KeyboardInterrupt dropped in a callback (the flag keeps it), nor,
+    once a signal came in, for the fallout of objects it left half-built: on a cold cache,
+    llvmlite's ``PassBuilder.__del__`` raised AttributeError after an interrupted
+    ``__init__``, and a traceback came before "palettelab: interrupted"."""
+    if not (_interrupted.is_set() or isinstance(unraisable.exc_value, KeyboardInterrupt)):
         sys.__unraisablehook__(unraisable)
 
 

@@ -154,7 +154,7 @@ class ImageWorkspace(QWidget):
         self.seed_spin.valueChanged.connect(self._schedule_run)
         self.starts_spin = QSpinBox()
         self.starts_spin.setRange(1, 16)
-        self.starts_spin.setValue(2)
+        self.starts_spin.setValue(3)  # the pipeline's DEFAULT_STARTS, as the command line
         self.starts_spin.setToolTip("k-means starts: more starts, better palettes, slower")
         self.starts_spin.valueChanged.connect(self._schedule_run)
 
