@@ -68,17 +68,13 @@ def _check_usage(args: argparse.Namespace) -> None:
 def _check_output(path: str) -> None:
     """InputError unless the labels can be written to ``path`` (before the run)."""
     from palettelab.app.cli.runtime import check_stdout
-    from palettelab.core.errors import InputError
-    from palettelab.core.formats.atomic import check_output_path
+    from palettelab.core.formats.atomic import check_output_suffix
 
     if path == STDOUT:
         check_stdout("the labels")
         return
-    suffix = check_output_path(path).suffix.lower()
-    if suffix not in LABEL_EXTENSIONS:
-        shown = f"'{suffix}'" if suffix else "no extension"
-        raise InputError(f"{path}: labels are written as text, not {shown}; use "
-                         f"{', '.join(LABEL_EXTENSIONS)}, or - for standard output")
+    check_output_suffix(path, LABEL_EXTENSIONS, "labels are written as text",
+                        ", or - for standard output")
 
 
 def _write_labels(path: str, labels) -> None:

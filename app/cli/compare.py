@@ -41,17 +41,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run, parser=p)
 
 
-def _check_sheet_path(path: str) -> None:
-    from palettelab.core.errors import InputError
-    from palettelab.core.formats.atomic import check_output_path
-
-    suffix = check_output_path(path).suffix.lower()
-    if suffix not in SHEET_EXTENSIONS:
-        shown = f"'{suffix}'" if suffix else "no extension"
-        raise InputError(f"{path}: a contact sheet is a picture, not {shown}; use "
-                         f"{', '.join(SHEET_EXTENSIONS)}")
-
-
 def _write_sheet(path: str, sheet) -> None:
     from PIL import Image
 
@@ -77,11 +66,12 @@ def run(args: argparse.Namespace) -> int:
     if not 2 <= args.k <= 256:
         args.parser.error(f"-k must be 2 to 256, got {args.k}")
     from palettelab.app.cli.runtime import check_stdout, print_json
+    from palettelab.core.formats.atomic import check_output_suffix
     from palettelab.core.formats.image_read import load_image
     from palettelab.core.quantization.compare import compare, contact_sheet
 
     if args.output:
-        _check_sheet_path(args.output)
+        check_output_suffix(args.output, SHEET_EXTENSIONS, "a contact sheet is a picture")
     check_stdout("the figures")
     image = load_image(args.input).pixels
     results = compare(image, args.k, random_state=args.seed)

@@ -80,6 +80,18 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return target
 
 
+def check_output_suffix(path: str | os.PathLike, allowed: tuple[str, ...], refusal: str,
+                        also: str = "") -> str:
+    """:func:`check_output_path`, and the path's lower-case extension, which must be one of
+    ``allowed``: else InputError "PATH: REFUSAL, not '.ext'; use ALLOWED ALSO"."""
+    suffix = check_output_path(path).suffix.lower()
+    if suffix not in allowed:
+        shown = f"'{suffix}'" if suffix else "no extension"
+        raise InputError(f"{os.fspath(path)}: {refusal}, not {shown}; use "
+                         f"{', '.join(allowed)}{also}")
+    return suffix
+
+
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """True if ``a`` and ``b`` name one file: the same path once resolved (``./x``, symbolic
     links) or, when both exist, the same inode (hard links)."""
