@@ -8,17 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import open_and_wait, rerun_and_wait
+from gui_helpers import RUN_TIMEOUT, open_and_wait, rerun_and_wait
 from PIL import Image
-from PySide6.QtCore import QRectF, QSettings, QTimer
+from PySide6.QtCore import QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from palettelab.app.gui.image.scatter_views import horizontal_fov
 from palettelab.app.gui.launch import create_app
 from palettelab.app.gui.main_window import MainWindow
+from palettelab.core.formats.image_read import load_image
 from palettelab.core.formats.palettes import read_palette
 from palettelab.core.kernel_warmup import FIRST_STARTS
+from palettelab.core.quantization.compare import available_methods, run_method
 from palettelab.core.quantization.pipeline import DEFAULT_STARTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -337,3 +339,74 @@ def test_10_the_3d_view_keeps_60_degrees_across_its_shorter_side(qtbot, window):
     qtbot.waitUntil(lambda: view3d._view.height() > 0)
     gl = view3d._view
     assert gl.opts["fov"] == pytest.approx(horizontal_fov(gl.width(), gl.height()))
+
+
+# --- issue 17, item 2: the compare view ---------------------------------------------------------
+
+
+def test_compare_view_shows_every_method_and_continues_from_the_one_clicked(qtbot, window,
+                                                                           small_image):
+    image = window.image
+    action = menu_action(window, "Compare Methods…")
+    assert not action.isEnabled()  # no image yet
+    open_and_wait(qtbot, window, small_image)
+    qtbot.waitUntil(action.isEnabled, timeout=RUN_TIMEOUT)  # both spaces' kernels loaded
+    with qtbot.waitSignal(image.worker.compareDone, timeout=RUN_TIMEOUT):
+        action.trigger()
+    view = image.compare_view
+    qtbot.waitUntil(lambda: view.complete)  # its own slot, queued after the test's
+    assert view.isVisible()
+    assert list(view.cards) == available_methods() and len(view.cards) >= 4
+    best = view.best()
+    assert best.startswith("palettelab") and "★" in view.cards[best].text()
+    assert sum("★" in card.text() for card in view.cards.values()) == 1
+    pixels = load_image(small_image).pixels
+    reference = run_method("median-cut", pixels, 16)  # the core, independently of the view
+    entry = view.entries["median-cut"]
+    assert entry.psnr == pytest.approx(reference.psnr) and entry.colours == reference.colours
+    assert f"PSNR {reference.psnr:.2f} dB" in view.cards["median-cut"].text()
+
+    def icon_corner(name: str) -> tuple[int, int, int]:
+        picture = view.cards[name].icon().pixmap(view.cards[name].iconSize()).toImage()
+        colour = picture.pixelColor(0, 0)
+        return colour.red(), colour.green(), colour.blue()
+
+    assert icon_corner("median-cut") == tuple(entry.thumbnail[0, 0, :3])
+    view.heat_box.setChecked(True)  # every card shows its error map
+    assert icon_corner("median-cut") == tuple(entry.heat[0, 0])
+    assert "★" in view.cards[best].text()
+
+    with qtbot.waitSignal(image.runFinished, timeout=RUN_TIMEOUT) as finished:
+        view.cards["median-cut"].click()
+    adopted = finished.args[0].quantized
+    assert {tuple(c) for c in adopted.palette} == {tuple(c) for c in entry.palette}
+    np.testing.assert_array_equal(image.palette_panel.palette(), adopted.palette)
+    assert any("median-cut" in text for text in window.messages)
+    assert not window.errors
+
+
+def test_a_stale_comparison_stops_between_methods(qtbot, window, small_image):
+    """A newer comparison, a new image or closing the view makes the running one stale: the
+    worker runs no further method of it."""
+    image = window.image
+    open_and_wait(qtbot, window, small_image)
+    qtbot.waitUntil(image.compare_action.isEnabled, timeout=RUN_TIMEOUT)
+    done = []
+    image.worker.compareDone.connect(done.append)
+
+    def stale_at_once(entry) -> None:  # runs in the worker as the first method reports
+        image.worker.comparisons.cancel()
+
+    image.worker.compared.connect(stale_at_once, Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(image.worker.compared, timeout=RUN_TIMEOUT):
+        image.compare_methods()
+    image.worker.compared.disconnect(stale_at_once)
+    with qtbot.waitSignal(image.runFinished, timeout=RUN_TIMEOUT):
+        image.start_run()  # queued behind the comparison: it has ended
+    assert done == [] and len(image.compare_view.cards) == 1
+    with qtbot.waitSignal(image.worker.compareDone, timeout=RUN_TIMEOUT):
+        image.compare_methods()  # a new comparison runs whole
+    qtbot.waitUntil(lambda: image.compare_view.complete)
+    assert len(image.compare_view.cards) == len(available_methods())
+    image.compare_view.close()
+    assert image.worker.comparisons.is_stale(image._compare_job)

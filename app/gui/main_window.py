@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         run_menu = self.menuBar().addMenu("&Run")
         self._action(run_menu, "&Re-run", lambda: image.start_run(), "Ctrl+R")
         self._action(run_menu, "&Cancel", image.cancel_run, Qt.Key.Key_Escape)
+        run_menu.addSeparator()
+        run_menu.addAction(image.compare_action)
 
     def _build_status(self) -> None:
         """The status bar shows the current tab's own figures: a page of widgets per workspace

@@ -204,12 +204,26 @@ def _with_alpha(rgb: np.ndarray, original: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.dstack([rgb, original[..., 3]]))
 
 
-def _visible_colours(image: np.ndarray) -> int:
-    """Distinct RGB colours among the visible pixels of ``image``."""
+def _visible_codes(image: np.ndarray) -> np.ndarray:
+    """The 24-bit codes of the visible pixels of ``image``."""
     pixels = image.reshape(-1, image.shape[2])
     if image.shape[2] == 4:
         pixels = pixels[pixels[:, 3] > 0]
-    return int(np.unique(color_codes(pixels[:, :3])).size)
+    return color_codes(pixels[:, :3])
+
+
+def _visible_colours(image: np.ndarray) -> int:
+    """Distinct RGB colours among the visible pixels of ``image``."""
+    return int(np.unique(_visible_codes(image)).size)
+
+
+def used_colours(image: np.ndarray) -> np.ndarray:
+    """The distinct visible colours of a quantized ``image``, most used first: (n, 3) uint8
+    (a palette to remap to; ties in use in colour order)."""
+    codes, counts = np.unique(_visible_codes(image), return_counts=True)
+    codes = codes[np.argsort(-counts, kind="stable")]
+    return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1).astype(
+        np.uint8)
 
 
 #: the widest a picture gets on a contact sheet, in pixels

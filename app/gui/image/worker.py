@@ -126,6 +126,26 @@ class Result:
     stages: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Compared:
+    """One method's result in the compare view (issue 17): its figures, the colours its
+    result uses (most used first), and small pictures of the result and of its error."""
+
+    job: int
+    name: str
+    psnr: float
+    oklab_error: float
+    colours: int
+    seconds: float
+    palette: np.ndarray  # (n, 3) uint8
+    thumbnail: np.ndarray  # (h, w, 3|4) uint8, at most COMPARE_THUMBNAIL px wide
+    heat: np.ndarray  # (h, w, 3) uint8, the OKLab error heat map of the same size
+
+
+#: the width of the compare view's pictures, computed here so the GUI draws small images only
+COMPARE_THUMBNAIL = 320
+
+
 def _preview_step(pixels: np.ndarray) -> int:
     """Every s-th pixel in both directions keeps at most PREVIEW_PIXELS: this s."""
     h, w = pixels.shape[:2]
@@ -150,6 +170,9 @@ class QuantizeWorker(WorkerHost):
     exported = Signal(str, object)  # path, notes
     exportQuestion = Signal(str, str, object, object)  # path, what, payload, notes: ask first
     exportFailed = Signal(str)  # one-line message
+    compared = Signal(object)  # Compared: one method done
+    compareDone = Signal(int)  # job: every method done
+    compareFailed = Signal(int, str)  # job, one-line message
     _wake = Signal()  # queued to this thread: run the newest request
     _useKernels = Signal(object)  # queued to this thread: tuple of kernel group names to load
     kernelsLoaded = Signal(object)  # tuple of the kernel groups loaded so far
@@ -165,6 +188,7 @@ class QuantizeWorker(WorkerHost):
         self._kernels: tuple[str, ...] = ()  # groups loaded (worker thread only)
         self._waiting: Request | None = None  # a run shown as a preview, waiting for kernels
         self._kernel_seconds = 0.0
+        self.comparisons = self.channel()  # compare jobs: cancelled apart from runs
         self._wake.connect(self._run_newest)
         self._useKernels.connect(self._load_kernels)
 
@@ -301,6 +325,36 @@ class QuantizeWorker(WorkerHost):
             self.exportFailed.emit(str(exc))
             return
         self.exported.emit(path, notes)
+
+    @Slot(int, int, int)
+    @exclusive
+    def compare(self, job: int, n_colors: int, seed: int) -> None:
+        """Quantize the loaded image with every method installed
+        (:mod:`palettelab.core.quantization.compare`); ``compared`` after each, then
+        ``compareDone``.  A newer compare job, or :meth:`cancel`, stops between methods."""
+        from palettelab.core.errors import InputError
+        from palettelab.core.quantization import compare as methods
+
+        if self._pixels is None or self.comparisons.is_stale(job):
+            return
+        pixels = np.ascontiguousarray(self._pixels)
+        step = max(1, -(-pixels.shape[1] // COMPARE_THUMBNAIL))  # ceiling division
+        try:
+            for name in methods.available_methods():
+                self.comparisons.check(job)
+                r = methods.run_method(name, pixels, n_colors, seed)
+                self.comparisons.check(job)
+                heat = methods.heatmap(methods.error_map(pixels[::step, ::step],
+                                                         r.image[::step, ::step]))
+                self.compared.emit(Compared(job, r.name, r.psnr, r.oklab_error, r.colours,
+                                            r.seconds, methods.used_colours(r.image),
+                                            np.ascontiguousarray(r.image[::step, ::step]), heat))
+        except Cancelled:
+            return
+        except (InputError, OSError) as exc:
+            self.compareFailed.emit(job, str(exc))
+            return
+        self.compareDone.emit(job)
 
     # --- the run --------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from palettelab.app.gui.image.compare_view import CompareView
 from palettelab.app.gui.image.export import (
     IMAGE_TYPES,
     PALETTE_TYPES,
@@ -81,6 +82,7 @@ class ImageWorkspace(QWidget):
     # to the worker (queued: they run in its thread)
     _load = Signal(str)
     _export = Signal(str, str, object, bool)
+    _compare = Signal(int, int, int)  # job, colours, seed
     # for the window, tests and scripts
     runFinished = Signal(object)  # Result
     imageLoaded = Signal(object)  # Loaded
@@ -98,6 +100,15 @@ class ImageWorkspace(QWidget):
         # colour edits, newest last: (old rgb, new rgb, old was locked, job of the remap)
         self._edits: list[tuple[tuple[int, int, int], tuple[int, int, int], bool, int]] = []
         self.export_question: QMessageBox | None = None  # the open "save anyway?" dialog
+        self.compare_view: CompareView | None = None  # made when first asked for
+        self._compare_job = 0
+        self._compare_kernels = False  # our k-means in OKLab and RGB loaded in the worker
+        self.compare_action = QAction("Compare &Methods…", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.compare_action.setToolTip("Quantize the image with every method installed and "
+                                       "compare their results")
+        self.compare_action.setEnabled(False)  # an image, and the kernels of both spaces
+        self.compare_action.triggered.connect(self.compare_methods)
         self._build_views()
         self._build_controls()
         self._build_status()
@@ -243,7 +254,41 @@ class ImageWorkspace(QWidget):
         self.worker.exported.connect(self._on_exported)
         self.worker.exportFailed.connect(self._on_export_failed)
         self.worker.exportQuestion.connect(self._on_export_question)
+        self.worker.kernelsLoaded.connect(self._update_compare_action)
+        self._compare.connect(self.worker.compare)
         self.worker.start(self, "PaletteLab image worker", warm=False)
+
+    # --- comparing methods (issue 17) -----------------------------------------------------------
+
+    def _update_compare_action(self, kernels: tuple[str, ...] = ()) -> None:
+        """Compare needs an image, and our k-means in OKLab and RGB loaded (it must never
+        compile in the worker while the kernel child does)."""
+        if kernels:
+            self._compare_kernels = "colour spaces" in kernels
+        self.compare_action.setEnabled(self._compare_kernels and self._image_path is not None)
+
+    def compare_methods(self) -> None:
+        """Open the compare window and run every method on the image, k from the Colours box."""
+        if self._image_path is None:
+            return
+        if self.compare_view is None:
+            self.compare_view = CompareView(self)
+            self.worker.compared.connect(self.compare_view.add)
+            self.worker.compareDone.connect(self.compare_view.all_in)
+            self.worker.compareFailed.connect(self.compare_view.failed)
+            self.compare_view.chosen.connect(self._adopt_palette)
+            self.compare_view.closed.connect(self.worker.comparisons.cancel)
+        self._compare_job += 1
+        self.worker.comparisons.set(self._compare_job)
+        self.compare_view.start(self._compare_job, self.colors_spin.value())
+        self.compare_view.show()
+        self.compare_view.raise_()
+        self._compare.emit(self._compare_job, self.colors_spin.value(), self.seed_spin.value())
+
+    def _adopt_palette(self, name: str, palette: np.ndarray) -> None:
+        """Continue from a compared method's palette: remap the image to it."""
+        self.start_run(palette=np.asarray(palette, dtype=np.uint8))
+        self.message.emit(f"Continuing from {name}'s {len(palette)} colours", 5000)
 
     def close_worker(self) -> None:
         """Stop the debounce and the worker thread (the host's shutdown policy); safe twice."""
@@ -272,8 +317,10 @@ class ImageWorkspace(QWidget):
 
     def _on_loaded(self, loaded: Loaded) -> None:
         """A new image: locks and colour edits belong to the old one's palette, so they go
-        (before, they carried over silently into the new image's run), and the message says so."""
+        (before, they carried over silently into the new image's run), and the message says so.
+        An open compare window compares the new image."""
         self._image_path = loaded.path
+        self._update_compare_action()
         self._result = None
         self._samples = {}
         self._set_edits([])
@@ -293,6 +340,8 @@ class ImageWorkspace(QWidget):
             button.setEnabled(False)
         self.imageLoaded.emit(loaded)
         self.start_run()
+        if self.compare_view is not None and self.compare_view.isVisible():
+            self.compare_methods()
 
     # --- running --------------------------------------------------------------------------------
 
