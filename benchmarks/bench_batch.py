@@ -14,6 +14,8 @@
 * **One small file**: ``palettelab quantize china.jpg -k 16 -o x.png``, best wall time and
   its peak RSS over three runs (``/usr/bin/time -f "%e %M"``; targets <= 0.6 s, <= 200 MB),
   and pngquant on the same picture as PNG.
+* **Start-up floor**: best of 5 new processes for ``pass``, ``import numpy``,
+  ``import numba`` and Numba with one cached kernel: what a small file pays before any work.
 * **12 MP**: china.jpg Lanczos-upscaled to 4000x3000, both commands once (target: ours <= 0.5
   of pngquant's time).
 
@@ -125,6 +127,25 @@ def small_file(work: Path) -> None:
           f"pngquant {pq[0]:.2f} s / {pq[1] / 1024:.0f} MB")
 
 
+#: what a small file's run is made of, each in a new process: the floor under it
+FLOOR = {
+    "python -c pass": "pass",
+    "import numpy": "import numpy",
+    "import numba": "import numba",
+    "import numba + one cached kernel": (
+        "from palettelab.app.cli.startup import skip_blas_probe; skip_blas_probe(); "
+        "import numpy as np; from palettelab.core.color.spaces import from_srgb; "
+        "from_srgb(np.zeros((4, 3), np.uint8), 'oklab')"),
+}
+
+
+def startup_floor() -> None:
+    """Best of 5 wall times of :data:`FLOOR`: how much of a small file's run is start-up."""
+    for name, code in FLOOR.items():
+        best = min(_wall([sys.executable, "-c", code]) for _ in range(5))
+        print(f"  start-up floor: {name}: {best:.3f} s")
+
+
 def big_file(work: Path) -> None:
     big = work / "china-12mp.png"
     Image.open(ROOT / "resources" / "china.jpg").convert("RGB").resize(
@@ -149,6 +170,7 @@ def main() -> None:
                         str(work / "w.png")], check=True)
         print(f"load average before: {os.getloadavg()[0]:.2f}")
         small_file(work)
+        startup_floor()
         folder_run(work, args.files)
         if not args.skip_big:
             big_file(work)
