@@ -21,7 +21,12 @@ from palettelab.app.gui.worker_host import COMPUTE
 from palettelab.core.formats.image_read import load_image
 from palettelab.core.formats.palettes import read_palette
 from palettelab.core.kernel_warmup import FIRST_STARTS
-from palettelab.core.quantization.compare import available_methods, run_method
+from palettelab.core.quantization.compare import (
+    available_methods,
+    error_map,
+    heatmap,
+    run_method,
+)
 from palettelab.core.quantization.pipeline import DEFAULT_STARTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -412,3 +417,31 @@ def test_a_stale_comparison_stops_between_methods(qtbot, window, small_image):
     assert len(image.compare_view.cards) == len(available_methods())
     image.compare_view.close()
     assert image.worker.comparisons.is_stale(image._compare_job)
+
+
+def test_error_map_shows_the_results_oklab_error_and_follows_new_results(qtbot, window,
+                                                                        small_image):
+    image = window.image
+    first = open_and_wait(qtbot, window, small_image)
+    images = image.images
+    with qtbot.waitSignal(image.worker.errorMap, timeout=RUN_TIMEOUT) as arrived:
+        menu_action(window, "Error Map").trigger()  # E
+    qtbot.waitUntil(images.showing_error_map)
+    job, heat = arrived.args
+    assert job == first.job
+    with COMPUTE:  # the core's own map of the same result, apart from the window
+        expected = heatmap(error_map(load_image(small_image).pixels, first.image))
+    np.testing.assert_array_equal(heat, expected)  # a small image: full resolution
+    np.testing.assert_array_equal(images._shown[1], heat)
+    assert images._titles[1].text.startswith("OKLab error")
+
+    second = rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(4))
+    qtbot.waitUntil(lambda: images.showing_error_map() and images._shown[1] is not heat)
+    with COMPUTE:
+        expected = heatmap(error_map(load_image(small_image).pixels, second.image))
+    np.testing.assert_array_equal(images._shown[1], expected)  # the new result's map
+
+    menu_action(window, "Error Map").trigger()  # off: the recoloured image again
+    assert not images.showing_error_map()
+    np.testing.assert_array_equal(images._shown[1], second.image)
+    assert images._titles[1].text == "Recoloured"

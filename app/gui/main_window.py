@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Actual Size (1:1)", image.images.actual_size, "Ctrl+1")
         self.compare_action = self._action(view_menu, "&Compare with Original",
                                            image.images.set_compare, "C", checkable=True)
+        view_menu.addAction(image.error_action)
         run_menu = self.menuBar().addMenu("&Run")
         self._action(run_menu, "&Re-run", lambda: image.start_run(), "Ctrl+R")
         self._action(run_menu, "&Cancel", image.cancel_run, Qt.Key.Key_Escape)

@@ -19,8 +19,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from palettelab.core.quantization.compare import HEAT_SCALE  # numpy only: no Numba at start-up
+
 #: delay before re-cutting the visible part after a zoom, pan or resize
 RECUT_MS = 30
+
 
 
 class _Title(pg.LabelItem):
@@ -78,6 +81,7 @@ class ImagePair(QWidget):
         self._recoloured: np.ndarray | None = None
         self._shown: list[np.ndarray | None] = [None, None]
         self._compare = False
+        self._error_map: np.ndarray | None = None  # shown instead of the recoloured image
         self._recut = QTimer(self)
         self._recut.setSingleShot(True)
         self._recut.setInterval(RECUT_MS)
@@ -100,10 +104,36 @@ class ImagePair(QWidget):
         self._refresh()
 
     def set_recoloured(self, pixels: np.ndarray) -> None:
-        """The recoloured image, full size or a smaller preview stretched to the same place."""
+        """The recoloured image, full size or a smaller preview stretched to the same place.
+        An error map shown for the previous one goes (it no longer matches)."""
         self._recoloured = pixels
-        if not self._compare:
-            self._shown[1] = pixels
+        self._error_map = None
+        self._show_right()
+
+    def set_error_map(self, heat: np.ndarray | None) -> None:
+        """Show ``heat`` (a per-pixel error picture of the recoloured image, any size: it is
+        stretched over the image) on the right instead of the recoloured image; None shows the
+        recoloured image again."""
+        self._error_map = heat
+        self._show_right()
+
+    def showing_error_map(self) -> bool:
+        return self._error_map is not None and not self._compare
+
+    def _show_right(self) -> None:
+        """The right-hand view: the original when comparing, else the error map when there is
+        one, else the recoloured image."""
+        if self._compare:
+            shown, title = self._original, "Original (compare)"
+        elif self._error_map is not None:
+            shown, title = self._error_map, f"OKLab error (black 0, yellow {HEAT_SCALE} and up)"
+        else:
+            shown, title = self._recoloured, "Recoloured"
+        self._titles[1].setText(title)
+        self._shown[1] = shown
+        if shown is None:
+            self._items[1].clear()
+        else:
             self._refresh_item(1)
 
     def _refresh(self) -> None:
@@ -163,12 +193,7 @@ class ImagePair(QWidget):
     def set_compare(self, on: bool) -> None:
         """Show the original in the right-hand view too (to flick between them)."""
         self._compare = on
-        self._titles[1].setText("Original (compare)" if on else "Recoloured")
-        self._shown[1] = self._original if on else self._recoloured
-        if self._shown[1] is None:
-            self._items[1].clear()
-        else:
-            self._refresh_item(1)
+        self._show_right()
         self.compareChanged.emit(on)
 
     def view_range(self) -> QRectF:

@@ -170,6 +170,7 @@ class QuantizeWorker(WorkerHost):
     exported = Signal(str, object)  # path, notes
     exportQuestion = Signal(str, str, object, object)  # path, what, payload, notes: ask first
     exportFailed = Signal(str)  # one-line message
+    errorMap = Signal(int, object)  # job of the result, its OKLab error heat map
     compared = Signal(object)  # Compared: one method done
     compareDone = Signal(int)  # job: every method done
     compareFailed = Signal(int, str)  # job, one-line message
@@ -325,6 +326,20 @@ class QuantizeWorker(WorkerHost):
             self.exportFailed.emit(str(exc))
             return
         self.exported.emit(path, notes)
+
+    @Slot(int, object)
+    @exclusive
+    def error_map(self, job: int, image: np.ndarray) -> None:
+        """The per-pixel OKLab error of result ``job``'s ``image`` as a heat map, on the preview
+        grid for large images (a full-size one of 12 MP took 400 MB of temporaries)."""
+        from palettelab.core.quantization import compare as methods
+
+        if self._pixels is None or image.shape[:2] != self._pixels.shape[:2]:
+            return  # another image was opened meanwhile
+        step = _preview_step(self._pixels)
+        heat = methods.heatmap(methods.error_map(self._pixels[::step, ::step],
+                                                 image[::step, ::step]))
+        self.errorMap.emit(job, heat)
 
     @Slot(int, int, int)
     @exclusive

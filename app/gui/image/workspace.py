@@ -83,6 +83,7 @@ class ImageWorkspace(QWidget):
     _load = Signal(str)
     _export = Signal(str, str, object, bool)
     _compare = Signal(int, int, int)  # job, colours, seed
+    _errorMap = Signal(int, object)  # job of the result, its image
     # for the window, tests and scripts
     runFinished = Signal(object)  # Result
     imageLoaded = Signal(object)  # Loaded
@@ -109,6 +110,12 @@ class ImageWorkspace(QWidget):
                                        "compare their results")
         self.compare_action.setEnabled(False)  # an image, and the kernels of both spaces
         self.compare_action.triggered.connect(self.compare_methods)
+        self.error_action = QAction("&Error Map", self)
+        self.error_action.setShortcut(QKeySequence("E"))
+        self.error_action.setCheckable(True)
+        self.error_action.setToolTip("Show the result's per-pixel OKLab error instead of the "
+                                     "recoloured image: black is exact, yellow 0.08 and above")
+        self.error_action.toggled.connect(self._error_map_toggled)
         self._build_views()
         self._build_controls()
         self._build_status()
@@ -256,6 +263,8 @@ class ImageWorkspace(QWidget):
         self.worker.exportQuestion.connect(self._on_export_question)
         self.worker.kernelsLoaded.connect(self._update_compare_action)
         self._compare.connect(self.worker.compare)
+        self._errorMap.connect(self.worker.error_map)
+        self.worker.errorMap.connect(self._on_error_map)
         self.worker.start(self, "PaletteLab image worker", warm=False)
 
     # --- comparing methods (issue 17) -----------------------------------------------------------
@@ -284,6 +293,18 @@ class ImageWorkspace(QWidget):
         self.compare_view.show()
         self.compare_view.raise_()
         self._compare.emit(self._compare_job, self.colors_spin.value(), self.seed_spin.value())
+
+    def _error_map_toggled(self, on: bool) -> None:
+        if not on:
+            self.images.set_error_map(None)
+        elif self._result is not None:
+            self._errorMap.emit(self._result.job, self._result.image)
+
+    def _on_error_map(self, job: int, heat: np.ndarray) -> None:
+        """A heat map arrived: shown if it is still the current result's and still wanted."""
+        if (self.error_action.isChecked() and self._result is not None
+                and job == self._result.job and not self._running):
+            self.images.set_error_map(heat)
 
     def _adopt_palette(self, name: str, palette: np.ndarray) -> None:
         """Continue from a compared method's palette: remap the image to it."""
@@ -471,6 +492,8 @@ class ImageWorkspace(QWidget):
             f"k={q.palette.shape[0]}  {int(np.isfinite(result.inertia).sum())} iterations  "
             f"{result.seconds:.2f} s  "
             f"PSNR {result.psnr:.2f} dB  OKLab error {result.oklab_error:.4f}{estimate}")
+        if self.error_action.isChecked():  # the error map of this result, from the worker
+            self._errorMap.emit(result.job, result.image)
 
     def _show_settings(self, s: Settings) -> None:
         """Put the controls back to ``s`` without starting a run."""
