@@ -49,6 +49,19 @@ def announce(win: MainWindow, *names: str) -> None:
         win.kernels.groupReady.emit(name, len(win.kernels.done), len(kernel_warmup.NAMES), 1)
 
 
+def preview_a_dithered_run(qtbot, win: MainWindow):
+    """Open the sample with the first group loaded, then ask for dithering, whose group is
+    not: the run shows a preview and waits.  Returns the first (undithered) result."""
+    image = win.image
+    with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT) as first:
+        win.open_path(str(sample_image()))
+        announce(win, "first picture")
+    with qtbot.waitSignal(image.worker.frame, timeout=TIMEOUT,
+                          check_params_cb=lambda f: f.stage == PREVIEW_STAGE):
+        image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs"))
+    return first.args[0]
+
+
 def test_original_and_preview_come_before_any_kernel_then_the_real_result(qtbot, held_back):
     win = held_back
     image = win.image
@@ -106,17 +119,12 @@ def test_cancelling_a_run_that_waits_for_its_kernels_restores_the_result(qtbot, 
     waiting, with no ``cancelled`` and the controls still showing the cancelled settings."""
     win = held_back
     image = win.image
-    with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT) as first:
-        win.open_path(str(sample_image()))
-        announce(win, "first picture")
-    with qtbot.waitSignal(image.worker.frame, timeout=TIMEOUT,
-                          check_params_cb=lambda f: f.stage == PREVIEW_STAGE):
-        image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs"))
+    first = preview_a_dithered_run(qtbot, win)
     with qtbot.waitSignal(image.worker.cancelled, timeout=TIMEOUT):
         image.cancel_run()
     qtbot.waitUntil(lambda: not image._running, timeout=TIMEOUT)
     assert image.dither_combo.currentData() == "none"
-    assert np.array_equal(image.images._recoloured, first.args[0].image)
+    assert np.array_equal(image.images._recoloured, first.image)
     finished = []
     image.runFinished.connect(finished.append)
     with qtbot.waitSignal(image.worker.kernelsLoaded, timeout=TIMEOUT):
@@ -131,12 +139,7 @@ def test_a_waiting_run_cancelled_as_its_kernels_arrive_reports_cancelled(qtbot, 
     (CI: "Signal not emitted after 60000 ms")."""
     win = held_back
     image = win.image
-    with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT):
-        win.open_path(str(sample_image()))
-        announce(win, "first picture")
-    with qtbot.waitSignal(image.worker.frame, timeout=TIMEOUT,
-                          check_params_cb=lambda f: f.stage == PREVIEW_STAGE):
-        image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs"))
+    preview_a_dithered_run(qtbot, win)
     with qtbot.waitSignal(image.worker.cancelled, timeout=TIMEOUT):
         with COMPUTE:  # the worker takes the group's load before the cancel's wake-up
             announce(win, "colour spaces", "dithering")
