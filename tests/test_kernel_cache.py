@@ -15,6 +15,7 @@ from palettelab.core import kernel_cache
 from palettelab.core.kernel_cache import X86_64_V3, pick_tier, seed
 
 ROOT = Path(__file__).resolve().parent.parent
+ORIGINAL_ENV = dict(os.environ)  # at import, before any test of this module
 
 PROBE = """
 import sys
@@ -117,7 +118,11 @@ def test_the_frozen_app_uses_the_shipped_tier(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     for name in ("NUMBA_CACHE_DIR", kernel_cache.KERNEL_DIR_ENV, "NUMBA_CPU_NAME",
                  "NUMBA_CPU_FEATURES", "NUMBA_CACHE_LOCATOR_CLASSES"):
-        monkeypatch.delenv(name, raising=False)
+        # setenv first: delenv of an absent name records nothing to undo, and what
+        # activate() writes then leaked into every later test's subprocesses (a generic-CPU
+        # Numba recompiled every kernel there: 117 s more for the k-means thread test)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     user_dirs.prepare_frozen_environment()
     from palettelab import __version__
 
@@ -126,10 +131,17 @@ def test_the_frozen_app_uses_the_shipped_tier(tmp_path, monkeypatch):
     assert os.environ["NUMBA_CPU_NAME"] == "generic" and "NUMBA_CACHE_DIR" not in os.environ
     assert os.environ["NUMBA_CACHE_LOCATOR_CLASSES"].startswith(kernel_cache.LOCATOR)
 
-    monkeypatch.delenv(kernel_cache.KERNEL_DIR_ENV)
+    os.environ.pop(kernel_cache.KERNEL_DIR_ENV)  # restored at the end with the others
     shutil.rmtree(shipped / "generic")  # a CPU no tier fits: compile into the user cache
     user_dirs.prepare_frozen_environment()
     assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "cache")
+
+
+def test_the_frozen_app_test_leaves_no_numba_setting_behind():
+    """Runs after the test above: Numba's settings of the pytest process are as they were."""
+    for name in ("NUMBA_CACHE_DIR", kernel_cache.KERNEL_DIR_ENV, "NUMBA_CPU_NAME",
+                 "NUMBA_CPU_FEATURES", "NUMBA_CACHE_LOCATOR_CLASSES"):
+        assert os.environ.get(name) == ORIGINAL_ENV.get(name), name
 
 
 @pytest.mark.parametrize("machine, tiers", [("x86_64", ("x86-64-v3", "generic")),
