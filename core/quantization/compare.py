@@ -53,8 +53,13 @@ class MethodResult:
     image: np.ndarray  # (H, W, 3|4) uint8, same channels as the original
     psnr: float  # dB over the visible pixels
     oklab_error: float  # mean OKLab distance over the visible pixels
-    colours: int  # distinct visible colours of the result
+    palette: np.ndarray  # (n, 3) uint8: the result's distinct visible colours, most used first
     seconds: float
+
+    @property
+    def colours(self) -> int:
+        """Distinct visible colours of the result."""
+        return len(self.palette)
 
     def summary(self) -> dict:
         """The figures, as ``palettelab compare --json`` prints them (strict JSON: the PSNR
@@ -103,7 +108,7 @@ def run_method(name: str, image: np.ndarray, k: int, random_state: int = 0) -> M
     seconds = time.perf_counter() - start
     result = _with_alpha(rgb, image)
     return MethodResult(name, result, psnr(image, result), mean_oklab_error(image, result),
-                        _visible_colours(result), seconds)
+                        used_colours(result), seconds)
 
 
 def error_map(original: np.ndarray, result: np.ndarray) -> np.ndarray:
@@ -204,23 +209,13 @@ def _with_alpha(rgb: np.ndarray, original: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.dstack([rgb, original[..., 3]]))
 
 
-def _visible_codes(image: np.ndarray) -> np.ndarray:
-    """The 24-bit codes of the visible pixels of ``image``."""
-    pixels = image.reshape(-1, image.shape[2])
-    if image.shape[2] == 4:
-        pixels = pixels[pixels[:, 3] > 0]
-    return color_codes(pixels[:, :3])
-
-
-def _visible_colours(image: np.ndarray) -> int:
-    """Distinct RGB colours among the visible pixels of ``image``."""
-    return int(np.unique(_visible_codes(image)).size)
-
-
 def used_colours(image: np.ndarray) -> np.ndarray:
     """The distinct visible colours of a quantized ``image``, most used first: (n, 3) uint8
     (a palette to remap to; ties in use in colour order)."""
-    codes, counts = np.unique(_visible_codes(image), return_counts=True)
+    pixels = image.reshape(-1, image.shape[2])
+    if image.shape[2] == 4:
+        pixels = pixels[pixels[:, 3] > 0]
+    codes, counts = np.unique(color_codes(pixels[:, :3]), return_counts=True)
     codes = codes[np.argsort(-counts, kind="stable")]
     return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1).astype(
         np.uint8)
@@ -230,7 +225,8 @@ def used_colours(image: np.ndarray) -> np.ndarray:
 SHEET_WIDTH = 480
 _GAP = 12
 _CAPTION = 22
-_CHECKER = 8
+#: the side of a transparency checkerboard square, in pixels
+CHECKER = 8
 
 
 def contact_sheet(original: np.ndarray, results: list[MethodResult]) -> np.ndarray:
@@ -260,7 +256,8 @@ def contact_sheet(original: np.ndarray, results: list[MethodResult]) -> np.ndarr
         place(result.image, _GAP, f"{result.name}: PSNR {result.psnr:.2f} dB, error "
                                   f"{result.oklab_error:.4f}, {result.colours} colours, "
                                   f"{result.seconds:.2f} s")
-        place(heatmap(error_map(original, result.image)), 2 * _GAP + size[0], "error")
+        # no caption of its own: the method's long one runs on above it
+        place(heatmap(error_map(original, result.image)), 2 * _GAP + size[0], "")
     return np.asarray(sheet)
 
 
@@ -278,13 +275,18 @@ def _thumbnail(pixels: np.ndarray, size: tuple[int, int]):
     from PIL import Image
 
     picture = Image.fromarray(np.ascontiguousarray(pixels)).resize(size, Image.Resampling.BOX)
-    if picture.mode != "RGBA":
-        return picture.convert("RGB")
-    y, x = np.indices((size[1], size[0]))
-    light = ((y // _CHECKER + x // _CHECKER) % 2 == 0)[..., None]
-    board = np.where(light, 235, 200).astype(np.uint8).repeat(3, axis=2)
-    backdrop = Image.fromarray(board).convert("RGBA")
-    return Image.alpha_composite(backdrop, picture).convert("RGB")
+    return Image.fromarray(over_checkerboard(np.asarray(picture)))
+
+
+def over_checkerboard(pixels: np.ndarray) -> np.ndarray:
+    """(h, w, 3|4) uint8 as (h, w, 3) uint8: transparency shown over a grey checkerboard of
+    :data:`CHECKER` px squares (the contact sheet and the window's compare view)."""
+    if pixels.shape[2] == 3:
+        return np.ascontiguousarray(pixels)
+    y, x = np.indices(pixels.shape[:2])
+    board = np.where(((y // CHECKER + x // CHECKER) % 2 == 0)[..., None], 235.0, 200.0)
+    alpha = pixels[..., 3:4] / 255.0
+    return np.rint(pixels[..., :3] * alpha + board * (1 - alpha)).astype(np.uint8)
 
 
 def _legend(size: tuple[int, int]) -> np.ndarray:

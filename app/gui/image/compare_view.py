@@ -30,21 +30,16 @@ from PySide6.QtWidgets import (
 )
 
 from palettelab.app.gui.image.worker import Compared
+from palettelab.core.quantization.compare import over_checkerboard
 
 #: cards a row
 COLUMNS = 3
-_CHECKER = 8
 
 
 def pixmap(pixels: np.ndarray) -> QPixmap:
     """An (h, w, 3|4) uint8 array as a pixmap; transparency over a checkerboard."""
     h, w = pixels.shape[:2]
-    if pixels.shape[2] == 4:
-        y, x = np.indices((h, w))
-        board = np.where(((y // _CHECKER + x // _CHECKER) % 2 == 0)[..., None], 235.0, 200.0)
-        alpha = pixels[..., 3:4] / 255.0
-        pixels = np.rint(pixels[..., :3] * alpha + board * (1 - alpha)).astype(np.uint8)
-    rgb = np.ascontiguousarray(pixels[..., :3])
+    rgb = over_checkerboard(pixels)
     image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
     return QPixmap.fromImage(image.copy())  # copy: the array goes away
 

@@ -135,11 +135,14 @@ class Compared:
     name: str
     psnr: float
     oklab_error: float
-    colours: int
     seconds: float
     palette: np.ndarray  # (n, 3) uint8
     thumbnail: np.ndarray  # (h, w, 3|4) uint8, at most COMPARE_THUMBNAIL px wide
     heat: np.ndarray  # (h, w, 3) uint8, the OKLab error heat map of the same size
+
+    @property
+    def colours(self) -> int:
+        return len(self.palette)
 
 
 #: the width of the compare view's pictures, computed here so the GUI draws small images only
@@ -361,8 +364,8 @@ class QuantizeWorker(WorkerHost):
                 self.comparisons.check(job)
                 heat = methods.heatmap(methods.error_map(pixels[::step, ::step],
                                                          r.image[::step, ::step]))
-                self.compared.emit(Compared(job, r.name, r.psnr, r.oklab_error, r.colours,
-                                            r.seconds, methods.used_colours(r.image),
+                self.compared.emit(Compared(job, r.name, r.psnr, r.oklab_error, r.seconds,
+                                            r.palette,
                                             np.ascontiguousarray(r.image[::step, ::step]), heat))
         except Cancelled:
             return
