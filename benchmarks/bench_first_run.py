@@ -12,6 +12,8 @@ of a 10 ms QTimer heartbeat in the GUI thread between the window and the last ke
 
 ``--shots DIR`` saves the window when the original and when the preview first shows.
 ``--warm`` keeps the default cache (a second start) instead of an empty one.
+``--stacks FILE`` writes every thread's Python stack into FILE whenever the GUI thread misses
+its heartbeat by more than 50 ms (``faulthandler``, which needs no GIL): what froze it.
 
 The standalone app's half: ``--bundle dist/palettelab-VERSION-linux-x86_64.tar.xz`` (or the
 ``dist/palettelab`` folder) unpacks (copies) it into a new temporary folder and times its first
@@ -40,9 +42,11 @@ HEARTBEAT_MS = 10
 TIMEOUT_S = 600
 
 
-def child(shots: str | None) -> None:
+def child(shots: str | None, stacks: str | None) -> None:
     """Run the app and print one JSON line of timings (runs in the measured process)."""
     t0 = time.perf_counter()
+    import faulthandler
+
     from PySide6.QtCore import QTimer
 
     from palettelab.app.gui.image.worker import PREVIEW_STAGE
@@ -52,6 +56,7 @@ def child(shots: str | None) -> None:
 
     app = create_app()
     window = MainWindow()
+    stack_file = open(stacks, "w") if stacks else None
     times: dict = {}
     beat = {"last": None, "max_gap": 0.0, "gaps": []}
 
@@ -72,6 +77,9 @@ def child(shots: str | None) -> None:
             if gap > 0.1:
                 beat["gaps"].append((round(t - t0, 2), round(gap, 3)))
         beat["last"] = t
+        if stack_file is not None:
+            faulthandler.cancel_dump_traceback_later()
+            faulthandler.dump_traceback_later(HEARTBEAT_MS / 1000 + 0.05, file=stack_file)
 
     def on_frame(frame) -> None:
         if frame.stage == PREVIEW_STAGE:
@@ -152,12 +160,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", help="save screenshots of the window into this folder")
     parser.add_argument("--warm", action="store_true", help="keep the default Numba cache")
+    parser.add_argument("--stacks", help="dump the threads' stacks here at each GUI freeze")
     parser.add_argument("--bundle", type=Path,
                         help="time the standalone app (its .tar.xz, or the dist folder) instead")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.shots)
+        child(args.shots, args.stacks)
         return 0
     if args.bundle:
         result = bench_bundle(args.bundle)
@@ -173,6 +182,8 @@ def main() -> int:
         if args.shots:
             os.makedirs(args.shots, exist_ok=True)
             command += ["--shots", os.path.abspath(args.shots)]
+        if args.stacks:
+            command += ["--stacks", os.path.abspath(args.stacks)]
         started = time.perf_counter()
         out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - started

@@ -1,13 +1,20 @@
-"""The Numba kernels the GUI needs, in groups, in order of need; compiled in a child process.
+"""The Numba kernels the GUI needs, in groups, in order of need; compiled in child processes.
 
 A fresh install has an empty Numba cache.  Compiling in the GUI process stalls it: Numba holds
 a process-wide compiler lock, and the GIL while it types a function.  So the GUI starts
-``python -m palettelab.core.kernel_warmup`` as a child process, which compiles the groups
-below in order into the on-disk cache and prints one line per finished group
+``python -m palettelab.core.kernel_warmup GROUP ...`` as child processes, which compile the
+groups in order into the on-disk cache and print one line per finished group
 (``group NAME SECONDS``); the app then loads each group from the cache in its worker thread.
-One child, groups in sequence: two processes writing one module's cache index can lose each
-other's entries, and the groups share kernels (every quantization runs k-means).  A group
-already in the cache costs its load time only, so the child is cheap on later starts.
+Two children, one per lane of :data:`LANES`, run side by side on two cores: the Image
+workspace's groups in sequence (each builds on the one before: every quantization runs the
+first picture's kernels), and the Points workspace's.  Alone, one after the other, they took
+134 s here; side by side, about the longer lane.  Two processes that save *different*
+signatures of one function at once can lose one of them from its cache index (Numba reads,
+extends and rewrites the index), so the lanes must share no function with different
+signatures: they share 12 k-means helpers (``hamerly_ser``, ``assign_pass``, ...), each with
+the same single float64 signature in both, which at worst both compile and save alike.
+A group already in the cache costs its load time only, so the children are cheap on later
+starts.
 
 The order is the order of need: the first quantization of an opened image (the default
 settings: 16 colours, OKLab, no dithering, on a read-only RGB image as ``load_image`` returns,
@@ -100,6 +107,8 @@ GROUPS: tuple[tuple[str, Callable[[], None]], ...] = (
 NAMES: tuple[str, ...] = tuple(name for name, _ in GROUPS)
 #: groups the Image workspace needs; the rest are the Points workspace's
 IMAGE_GROUPS: tuple[str, ...] = NAMES[:4]
+#: the groups each child process compiles, in order (one child a lane, side by side)
+LANES: tuple[tuple[str, ...], ...] = (IMAGE_GROUPS, NAMES[4:])
 
 
 def group_for(space: str, dither: str, locked: bool) -> str:
@@ -124,13 +133,22 @@ def compiled_kernels() -> int:
     return total
 
 
+#: groups compiled or loaded in this process: Numba's dispatchers keep them for its lifetime
+_LOADED: set[str] = set()
+
+
 def run(names: tuple[str, ...] = NAMES, out=sys.stdout) -> None:
     """Compile (or load) the named groups in order; after each, print
-    ``group NAME SECONDS KERNELS`` (kernel signatures in this process so far) and flush."""
+    ``group NAME SECONDS KERNELS`` (kernel signatures in this process so far) and flush.
+
+    A group this process already has is not run again (each new window's workers ask for
+    every group; running one means quantizing the sample image several times)."""
     for name, compile_group in GROUPS:
         if name in names:
             start = time.perf_counter()
-            compile_group()
+            if name not in _LOADED:
+                compile_group()
+                _LOADED.add(name)
             print(f"group {name}\t{time.perf_counter() - start:.2f}\t{compiled_kernels()}",
                   file=out, flush=True)
 

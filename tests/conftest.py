@@ -2,11 +2,19 @@
 
 Qt must run without a display here and in CI, so the offscreen platform is chosen before any
 test module imports Qt.
+
+The suite runs on two processes (pytest-xdist, ``-n auto`` in pyproject.toml) that share one
+Numba cache.  Numba saves a kernel by reading its function's cache index, adding the new
+signature and rewriting it; two processes saving different signatures of one function at the
+same moment could lose one or, worse, pick the same data file.  :func:`pytest_configure`
+serialises those saves across the test processes with a file lock.
 """
 
+import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +22,46 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config) -> None:
+    from numba.core.caching import IndexDataCacheFile
+
+    save = IndexDataCacheFile.save
+    lock_path = Path(tempfile.gettempdir()) / f"palettelab-tests-numba-{os.getuid()}.lock"
+
+    def locked_save(self, key, data) -> None:
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            save(self, key, data)
+
+    IndexDataCacheFile.save = locked_save
+
+
+@pytest.fixture(autouse=True)
+def kernels_in_this_process(request, monkeypatch):
+    """Test windows load their kernel groups in this process instead of starting the kernel
+    children (``palettelab.app.gui.kernel_builder``): as the children of a warm cache do, every
+    group is reported at once, and the workers load them here, once a process
+    (``kernel_warmup.run``).  Each window used to start children that imported Numba and loaded
+    every group again, only to be killed when the test closed the window.  Tests of the
+    children themselves are marked ``kernel_children``."""
+    builder = sys.modules.get("palettelab.app.gui.kernel_builder")
+    if builder is None or request.node.get_closest_marker("kernel_children"):
+        return
+    from PySide6.QtCore import QTimer
+
+    from palettelab.core.kernel_warmup import NAMES, compiled_kernels
+
+    def start(self) -> None:
+        def report_all() -> None:
+            for name in NAMES:
+                self.done.append(name)
+                self.groupReady.emit(name, len(self.done), len(NAMES), compiled_kernels())
+
+        QTimer.singleShot(0, report_all)
+
+    monkeypatch.setattr(builder.KernelBuilder, "start", start)
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ belong to ``benchmarks/bench_first_run.py``).
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from palettelab import load_image, quantize
+from palettelab.app.gui import kernel_builder
 from palettelab.app.gui.image.worker import PREVIEW_STAGE
 from palettelab.app.gui.kernel_builder import KernelBuilder
 from palettelab.app.gui.launch import create_app
@@ -26,6 +28,7 @@ from palettelab.core.quantization import preview
 from palettelab.core.resources import sample_image
 
 TIMEOUT = 120_000  # ms; generous for a loaded CI machine, never a measurement
+pytestmark = pytest.mark.kernel_children  # the window's own kernel children, not conftest's
 
 
 @pytest.fixture
@@ -214,7 +217,55 @@ def test_the_standalone_app_loads_its_kernels_in_its_workers(qtbot, monkeypatch)
     with qtbot.waitSignal(builder.inWorkers, timeout=5000):
         builder.start()
     assert failed == []
-    assert builder._process.state() == builder._process.ProcessState.NotRunning
+    assert builder.running() == 0
+
+
+def fake_children(monkeypatch, script: str) -> None:
+    """Children that run ``script`` (their groups in ``sys.argv[1:]``) instead of compiling."""
+    monkeypatch.setattr(kernel_builder, "CHILD_ARGS", ["-c", script])
+
+
+def test_one_child_a_lane_side_by_side_and_every_group_counted(qtbot, monkeypatch):
+    """Each lane's child gets that lane's groups; their reports add up to every group."""
+    fake_children(monkeypatch, "import sys, time\n"
+                               "for name in sys.argv[1:]:\n"
+                               "    print(f'group {name}\\t0.1\\t3', flush=True)\n"
+                               "time.sleep(1)\n")
+    create_app()
+    builder = KernelBuilder()
+    reports, failed = [], []
+    builder.groupReady.connect(lambda *args: reports.append(args))
+    builder.failed.connect(failed.append)
+    builder.start()
+    assert builder.running() == len(kernel_warmup.LANES) == 2  # both start at once
+    qtbot.waitUntil(lambda: len(reports) == len(kernel_warmup.NAMES), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: builder.running() == 0, timeout=TIMEOUT)
+    assert sorted(name for name, *_ in reports) == sorted(kernel_warmup.NAMES)
+    assert [done for _, done, _, _ in reports] == list(range(1, len(kernel_warmup.NAMES) + 1))
+    assert {total for _, _, total, _ in reports} == {len(kernel_warmup.NAMES)}
+    assert reports[-1][3] == 3 * len(kernel_warmup.LANES)
+    for lane in kernel_warmup.LANES:  # each lane's groups in its own order
+        order = [name for name, *_ in reports if name in lane]
+        assert order == list(lane)
+    assert failed == []
+
+
+def test_a_child_that_dies_is_reported_once(qtbot, monkeypatch):
+    fake_children(monkeypatch, "import sys; sys.exit(3)")
+    create_app()
+    builder = KernelBuilder()
+    failed = []
+    builder.failed.connect(failed.append)
+    builder.start()
+    qtbot.waitUntil(lambda: builder.running() == 0, timeout=TIMEOUT)
+    qtbot.wait(100)
+    assert failed == ["the kernel compiler stopped (exit status 3)"]
+
+
+def test_the_lanes_hold_every_group_once_image_groups_first():
+    lanes = kernel_warmup.LANES
+    assert sorted(name for lane in lanes for name in lane) == sorted(kernel_warmup.NAMES)
+    assert lanes[0] == kernel_warmup.IMAGE_GROUPS
 
 
 def test_the_standalone_app_says_it_loads_its_kernels(qtbot, tmp_path, monkeypatch):
@@ -232,3 +283,18 @@ def test_the_standalone_app_says_it_loads_its_kernels(qtbot, tmp_path, monkeypat
                     timeout=5000)
     assert "compiling" not in win.statusBar().currentMessage()
     win.close()
+
+
+def test_a_group_runs_once_a_process(monkeypatch):
+    """Each window's workers ask for every group; a group the process has is not run again,
+    but is still reported."""
+    calls = []
+    monkeypatch.setattr(kernel_warmup, "GROUPS", (("a", lambda: calls.append("a")),
+                                                  ("b", lambda: calls.append("b"))))
+    monkeypatch.setattr(kernel_warmup, "_LOADED", set())
+    out = io.StringIO()
+    kernel_warmup.run(("a",), out)
+    kernel_warmup.run(("a", "b"), out)
+    assert calls == ["a", "b"]
+    assert [line.split("\t")[0] for line in out.getvalue().splitlines()] == [
+        "group a", "group a", "group b"]
