@@ -1,9 +1,13 @@
-"""Helpers the window tests share: run the Image workspace and wait for its result."""
+"""Helpers the window tests share: run the Image workspace and wait for its result, and wait
+for the signals its worker emits in its own thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from PySide6.QtCore import Qt
 
 from palettelab.app.gui.main_window import MainWindow
 
@@ -22,3 +26,46 @@ def rerun_and_wait(qtbot, win: MainWindow, action: Callable[[], object]):
     with qtbot.waitSignal(win.image.runFinished, timeout=RUN_TIMEOUT) as blocker:
         action()
     return blocker.args[0]
+
+
+class Emissions:
+    """What a worker-thread signal emitted while watched: each emission's arguments, in order."""
+
+    def __init__(self, check: Callable[..., bool] | None) -> None:
+        self.all: list[list] = []
+        self._check = check
+
+    def record(self, *args) -> None:  # runs in the worker thread; list.append is atomic
+        if self._check is None or self._check(*args):
+            self.all.append(list(args))
+
+    @property
+    def args(self) -> list | None:
+        """The first emission's arguments (as ``qtbot.waitSignal(...).args``)."""
+        return self.all[0] if self.all else None
+
+
+@contextmanager
+def worker_signal(qtbot, signal, timeout: int,
+                  check: Callable[..., bool] | None = None) -> Iterator[Emissions]:
+    """Watch ``signal``, a signal a worker emits in its thread, during the block; then wait
+    (processing events) until it was emitted (with arguments ``check`` accepts).
+
+    ``qtbot.waitSignal`` calls its slot in the emitting thread for such a signal, where it can
+    neither stop its timeout timer nor reliably quit its event loop ("QObject::killTimer: Timers
+    cannot be stopped from another thread"): an emission just as the wait began was lost, and
+    the test hung for good (seen under pytest-xdist, where the worker answered sooner)."""
+    emissions = Emissions(check)
+    signal.connect(emissions.record, Qt.ConnectionType.DirectConnection)
+    try:
+        yield emissions
+        qtbot.waitUntil(lambda: bool(emissions.all), timeout=timeout)
+    finally:
+        signal.disconnect(emissions.record)
+
+
+def next_emission(qtbot, signal, timeout: int) -> list | None:
+    """Wait for the next emission of the worker-thread ``signal``; its arguments."""
+    with worker_signal(qtbot, signal, timeout) as emissions:
+        pass
+    return emissions.args

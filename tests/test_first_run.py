@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from gui_helpers import worker_signal
 from PySide6.QtCore import QSettings
 
 from palettelab import load_image, quantize
@@ -45,6 +46,10 @@ def held_back(qtbot, tmp_path, monkeypatch):
     win.close()
 
 
+def is_preview(frame) -> bool:
+    return frame.stage == PREVIEW_STAGE
+
+
 def announce(win: MainWindow, *names: str) -> None:
     """What the kernel child prints after each group, as the builder reports it."""
     for name in names:
@@ -59,8 +64,7 @@ def preview_a_dithered_run(qtbot, win: MainWindow):
     with qtbot.waitSignal(image.runFinished, timeout=TIMEOUT) as first:
         win.open_path(str(sample_image()))
         announce(win, "first picture")
-    with qtbot.waitSignal(image.worker.frame, timeout=TIMEOUT,
-                          check_params_cb=lambda f: f.stage == PREVIEW_STAGE):
+    with worker_signal(qtbot, image.worker.frame, TIMEOUT, check=is_preview):
         image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs"))
     return first.args[0]
 
@@ -102,10 +106,9 @@ def test_a_run_waits_for_its_own_group(qtbot, held_back):
         announce(win, "first picture")
     finished = []
     image.runFinished.connect(finished.append)
-    with qtbot.waitSignal(image.worker.frame, timeout=TIMEOUT,
-                          check_params_cb=lambda f: f.stage == PREVIEW_STAGE):
+    with worker_signal(qtbot, image.worker.frame, TIMEOUT, check=is_preview):
         image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs"))
-    with qtbot.waitSignal(image.worker.kernelsLoaded, timeout=TIMEOUT):
+    with worker_signal(qtbot, image.worker.kernelsLoaded, TIMEOUT):
         announce(win, "colour spaces")
     qtbot.wait(50)
     assert finished == []
@@ -123,14 +126,14 @@ def test_cancelling_a_run_that_waits_for_its_kernels_restores_the_result(qtbot, 
     win = held_back
     image = win.image
     first = preview_a_dithered_run(qtbot, win)
-    with qtbot.waitSignal(image.worker.cancelled, timeout=TIMEOUT):
+    with worker_signal(qtbot, image.worker.cancelled, TIMEOUT):
         image.cancel_run()
     qtbot.waitUntil(lambda: not image._running, timeout=TIMEOUT)
     assert image.dither_combo.currentData() == "none"
     assert np.array_equal(image.images._recoloured, first.image)
     finished = []
     image.runFinished.connect(finished.append)
-    with qtbot.waitSignal(image.worker.kernelsLoaded, timeout=TIMEOUT):
+    with worker_signal(qtbot, image.worker.kernelsLoaded, TIMEOUT):
         announce(win, "colour spaces", "dithering")
     qtbot.wait(100)
     assert finished == []  # the cancelled run does not come back when its kernels arrive
@@ -143,7 +146,7 @@ def test_a_waiting_run_cancelled_as_its_kernels_arrive_reports_cancelled(qtbot, 
     win = held_back
     image = win.image
     preview_a_dithered_run(qtbot, win)
-    with qtbot.waitSignal(image.worker.cancelled, timeout=TIMEOUT):
+    with worker_signal(qtbot, image.worker.cancelled, TIMEOUT):
         with COMPUTE:  # the worker takes the group's load before the cancel's wake-up
             announce(win, "colour spaces", "dithering")
             image.cancel_run()
@@ -275,12 +278,15 @@ def test_the_standalone_app_says_it_loads_its_kernels(qtbot, tmp_path, monkeypat
     create_app()
     win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)
-    with qtbot.waitSignal(win.image.worker.ready, timeout=TIMEOUT):
+    label = win.image.preparing_label
+    shown = []  # every text the label gets (kernels already in this process load at once)
+    set_text = label.setText
+    label.setText = lambda text: (shown.append(text), set_text(text))
+    with worker_signal(qtbot, win.image.worker.ready, TIMEOUT):
         win.show()
-        qtbot.waitUntil(lambda: win.image.preparing_label.text() == "Loading kernels",
-                        timeout=5000)
-    qtbot.waitUntil(lambda: win.image.preparing_label.text().startswith("Kernels ready"),
-                    timeout=5000)
+    qtbot.waitUntil(lambda: label.text().startswith("Kernels ready"), timeout=5000)
+    assert "Loading kernels" in shown
+    assert shown.index("Loading kernels") < len(shown) - 1
     assert "compiling" not in win.statusBar().currentMessage()
     win.close()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import RUN_TIMEOUT, open_and_wait, rerun_and_wait
+from gui_helpers import RUN_TIMEOUT, next_emission, open_and_wait, rerun_and_wait, worker_signal
 from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
@@ -84,10 +84,10 @@ def long_run(window: MainWindow) -> None:
 def test_cancel_keeps_the_last_result(qtbot, window, when):
     first = open_and_wait(qtbot, window, ROOT / "resources" / "china.jpg")
     long_run(window)
-    with qtbot.waitSignal(window.image.worker.cancelled, timeout=60_000) as blocker:
+    with worker_signal(qtbot, window.image.worker.cancelled, 60_000) as blocker:
         window.image.start_run()
         if when == "running":
-            qtbot.waitSignal(window.image.worker.frame, timeout=30_000).wait()
+            next_emission(qtbot, window.image.worker.frame, 30_000)
         window.image.cancel_run()
     assert blocker.args == [window.image._job]
     qtbot.waitUntil(lambda: not window.image._running, timeout=5000)  # the window's slot is queued
@@ -119,7 +119,7 @@ def test_export_palette_reads_back(qtbot, window, small_image, tmp_path, suffix)
     result = open_and_wait(qtbot, window, small_image)
     target = tmp_path / f"palette{suffix}"
     window.image._ask_save_path = lambda *args: (str(target), "")
-    with qtbot.waitSignal(window.image.worker.exported, timeout=30_000):
+    with worker_signal(qtbot, window.image.worker.exported, 30_000):
         window.image.export_palette()
     np.testing.assert_array_equal(read_palette(target).colors, result.quantized.palette)
 
@@ -128,7 +128,7 @@ def test_export_image_reads_back(qtbot, window, small_image, tmp_path):
     result = open_and_wait(qtbot, window, small_image)
     target = tmp_path / "out.png"
     window.image._ask_save_path = lambda *args: (str(target), "")
-    with qtbot.waitSignal(window.image.worker.exported, timeout=30_000):
+    with worker_signal(qtbot, window.image.worker.exported, 30_000):
         window.image.export_image()
     with Image.open(target) as im:
         assert im.mode == "P"
@@ -139,7 +139,7 @@ def test_corrupt_file_shows_an_error_and_keeps_the_image(qtbot, window, small_im
     open_and_wait(qtbot, window, small_image)
     bad = tmp_path / "broken.png"
     bad.write_bytes(small_image.read_bytes()[:200])
-    with qtbot.waitSignal(window.image.worker.loadFailed, timeout=30_000):
+    with worker_signal(qtbot, window.image.worker.loadFailed, 30_000):
         window.open_path(bad)
     qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
     assert "broken.png" in window.errors[-1][1]
@@ -150,7 +150,7 @@ def test_corrupt_file_shows_an_error_and_keeps_the_image(qtbot, window, small_im
 def test_export_failure_shows_an_error(qtbot, window, small_image, tmp_path):
     open_and_wait(qtbot, window, small_image)
     window.image._ask_save_path = lambda *args: (str(tmp_path / "missing-folder" / "out.gpl"), "")
-    with qtbot.waitSignal(window.image.worker.exportFailed, timeout=30_000):
+    with worker_signal(qtbot, window.image.worker.exportFailed, 30_000):
         window.image.export_palette()
     qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
     assert "does not exist" in window.errors[-1][1]
@@ -160,7 +160,7 @@ def test_close_during_a_run_stops_the_worker(qtbot, window):
     open_and_wait(qtbot, window, ROOT / "resources" / "china.jpg")
     long_run(window)
     window.image.start_run()
-    qtbot.waitSignal(window.image.worker.frame, timeout=30_000).wait()
+    next_emission(qtbot, window.image.worker.frame, 30_000)
     started = time.perf_counter()
     window.close()
     assert window.image.worker.thread().isFinished()
@@ -259,7 +259,7 @@ def test_unreadable_file_says_what_is_wrong_with_it(qtbot, window, tmp_path, nam
     """The dialog speaks of the user's file, never of the library that read it (issue 13)."""
     path = tmp_path / name
     path.write_bytes(content)
-    with qtbot.waitSignal(window.image.worker.loadFailed, timeout=30_000):
+    with worker_signal(qtbot, window.image.worker.loadFailed, 30_000):
         window.open_path(path)
     qtbot.waitUntil(lambda: bool(window.errors), timeout=5000)  # the dialog slot is queued
     message = window.errors[-1][1]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import RUN_TIMEOUT, open_and_wait, rerun_and_wait
+from gui_helpers import RUN_TIMEOUT, next_emission, open_and_wait, rerun_and_wait, worker_signal
 from PIL import Image
 from PySide6.QtCore import QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QKeySequence
@@ -147,9 +147,9 @@ def test_3_cancel_returns_every_control_and_view_to_the_result(qtbot, window):
     image.starts_spin.setValue(16)
     image.colors_spin.setValue(256)
     image.space_combo.setCurrentIndex(image.space_combo.findData("rgb"))
-    with qtbot.waitSignal(image.worker.cancelled, timeout=60_000):
+    with worker_signal(qtbot, image.worker.cancelled, 60_000):
         image.start_run()
-        qtbot.waitSignal(image.worker.frame, timeout=30_000).wait()
+        next_emission(qtbot, image.worker.frame, 30_000)
         qtbot.waitUntil(lambda: "iteration" in image.stats_label.text(), timeout=30_000)
         menu_action(window, "Cancel").trigger()  # Esc
     qtbot.waitUntil(lambda: not image._running, timeout=5000)
@@ -175,17 +175,17 @@ def test_4_export_appends_the_chosen_types_extension(qtbot, window, small_image,
     result = open_and_wait(qtbot, window, small_image)
     image = window.image
     image._ask_save_path = lambda *args: (str(tmp_path / "poster"), "PNG, indexed (*.png)")
-    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+    with worker_signal(qtbot, image.worker.exported, 30_000):
         image.export_image()
     with Image.open(tmp_path / "poster.png") as im:
         assert im.mode == "P"
     image._ask_save_path = lambda *args: (str(tmp_path / "colours"), "JSON (*.json)")
-    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+    with worker_signal(qtbot, image.worker.exported, 30_000):
         image.export_palette()
     np.testing.assert_array_equal(read_palette(tmp_path / "colours.json").colors,
                                   result.quantized.palette)
     image._ask_save_path = lambda *args: (str(tmp_path / "typed.gif"), "PNG, indexed (*.png)")
-    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+    with worker_signal(qtbot, image.worker.exported, 30_000):
         image.export_image()  # an extension the user typed wins over the selected type
     assert (tmp_path / "typed.gif").exists() and not (tmp_path / "typed.gif.png").exists()
     assert not window.errors
@@ -221,7 +221,7 @@ def test_5_soft_transparency_is_explained_before_writing(qtbot, window, tmp_path
     qtbot.wait(200)
     assert not target.exists()  # cancelled: nothing written
     seen = answer_export_question(qtbot, window, QMessageBox.StandardButton.Save)
-    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+    with worker_signal(qtbot, image.worker.exported, 30_000):
         image.export_image()
     assert seen and target.exists()
 
@@ -230,7 +230,7 @@ def test_5_nothing_to_lose_asks_nothing(qtbot, window, tmp_path):
     open_and_wait(qtbot, window, rgba_file(tmp_path / "hard.png", soft=False))
     image = window.image
     image._ask_save_path = lambda *args: (str(tmp_path / "out"), "PNG, indexed (*.png)")
-    with qtbot.waitSignal(image.worker.exported, timeout=30_000):
+    with worker_signal(qtbot, image.worker.exported, 30_000):
         image.export_image()
     with Image.open(tmp_path / "out.png") as im:
         assert im.mode == "P" and "transparency" in im.info
@@ -284,7 +284,7 @@ def test_8_the_status_text_is_never_cut_off(qtbot, window):
     open_and_wait(qtbot, window, ROOT / "resources" / "china.jpg")
     image.starts_spin.setValue(16)
     image.colors_spin.setValue(256)
-    with qtbot.waitSignal(image.worker.cancelled, timeout=60_000):
+    with worker_signal(qtbot, image.worker.cancelled, 60_000):
         image.start_run()
         qtbot.waitUntil(lambda: "iteration" in image.stats_label.text(), timeout=30_000)
         label, bar = image.stats_label, image.progress_bar
@@ -357,7 +357,7 @@ def test_compare_view_shows_every_method_and_continues_from_the_one_clicked(qtbo
     assert not action.isEnabled()  # no image yet
     open_and_wait(qtbot, window, small_image)
     qtbot.waitUntil(action.isEnabled, timeout=RUN_TIMEOUT)  # both spaces' kernels loaded
-    with qtbot.waitSignal(image.worker.compareDone, timeout=RUN_TIMEOUT):
+    with worker_signal(qtbot, image.worker.compareDone, RUN_TIMEOUT):
         action.trigger()
     view = image.compare_view
     qtbot.waitUntil(lambda: view.complete)  # its own slot, queued after the test's
@@ -405,13 +405,13 @@ def test_a_stale_comparison_stops_between_methods(qtbot, window, small_image):
         image.worker.comparisons.cancel()
 
     image.worker.compared.connect(stale_at_once, Qt.ConnectionType.DirectConnection)
-    with qtbot.waitSignal(image.worker.compared, timeout=RUN_TIMEOUT):
+    with worker_signal(qtbot, image.worker.compared, RUN_TIMEOUT):
         image.compare_methods()
     image.worker.compared.disconnect(stale_at_once)
     with qtbot.waitSignal(image.runFinished, timeout=RUN_TIMEOUT):
         image.start_run()  # queued behind the comparison: it has ended
     assert done == [] and len(image.compare_view.cards) == 1
-    with qtbot.waitSignal(image.worker.compareDone, timeout=RUN_TIMEOUT):
+    with worker_signal(qtbot, image.worker.compareDone, RUN_TIMEOUT):
         image.compare_methods()  # a new comparison runs whole
     qtbot.waitUntil(lambda: image.compare_view.complete)
     assert len(image.compare_view.cards) == len(available_methods())
@@ -424,7 +424,7 @@ def test_error_map_shows_the_results_oklab_error_and_follows_new_results(qtbot, 
     image = window.image
     first = open_and_wait(qtbot, window, small_image)
     images = image.images
-    with qtbot.waitSignal(image.worker.errorMap, timeout=RUN_TIMEOUT) as arrived:
+    with worker_signal(qtbot, image.worker.errorMap, RUN_TIMEOUT) as arrived:
         menu_action(window, "Error Map").trigger()  # E
     qtbot.waitUntil(images.showing_error_map)
     job, heat = arrived.args

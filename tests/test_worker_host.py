@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import next_emission
 from PySide6.QtCore import QObject, QSettings, Signal, Slot
 
 from palettelab.app.gui import worker_host
@@ -239,7 +240,7 @@ def test_closing_the_window_stops_both_threads_within_the_wait(qtbot, tmp_path):
     image.starts_spin.setValue(16)
     image.colors_spin.setValue(256)
     image.start_run()
-    qtbot.waitSignal(image.worker.frame, timeout=30_000).wait()
+    next_emission(qtbot, image.worker.frame, 30_000)
     started = time.perf_counter()
     window.close()
     assert time.perf_counter() - started < SHUTDOWN_WAIT_MS / 1000
