@@ -21,7 +21,7 @@ settings: 16 colours, OKLab, no dithering, on a read-only RGB image as ``load_im
 plus the live-preview remap and the quality figures), then the other colour spaces, then
 dithering and locked colours, then every other image variant (RGBA, writable arrays, the big
 images' code tables), then the Points workspace's k-means kernels (float64 only: the app's
-points are always float64).
+points are always float64): the iteration kernels, the k-d tree's, then the rest.
 """
 
 from __future__ import annotations
@@ -93,7 +93,19 @@ def _other_images() -> None:
 def _points() -> None:
     from palettelab.core.clustering.kmeans import warm_up
 
-    warm_up((np.float64,))
+    warm_up((np.float64,), ("lloyd", "hamerly", "elkan"), others=False)
+
+
+def _point_trees() -> None:
+    from palettelab.core.clustering.kmeans import warm_up
+
+    warm_up((np.float64,), ("kdtree",), others=False)
+
+
+def _point_extras() -> None:
+    from palettelab.core.clustering.kmeans import warm_up
+
+    warm_up((np.float64,), (), others=True)
 
 
 #: (name, compile function) in order of need; the GUI's image worker needs the first four
@@ -103,12 +115,18 @@ GROUPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("dithering", _dithering),
     ("other images", _other_images),
     ("points", _points),
+    ("point trees", _point_trees),
+    ("point extras", _point_extras),
 )
 NAMES: tuple[str, ...] = tuple(name for name, _ in GROUPS)
 #: groups the Image workspace needs; the rest are the Points workspace's
 IMAGE_GROUPS: tuple[str, ...] = NAMES[:4]
-#: the groups each child process compiles, in order (one child a lane, side by side)
-LANES: tuple[tuple[str, ...], ...] = (IMAGE_GROUPS, NAMES[4:])
+POINT_GROUPS: tuple[str, ...] = NAMES[4:]
+#: the groups each child process compiles, in order (one child a lane, side by side); the
+#: points lane starts with the k-d tree, which shares the least with the image lane's first
+#: groups, and finds the k-means kernels they share in the cache by the time it needs them;
+#: the image lane, shorter, takes the inits, inertia and mini-batch kernels at its end
+LANES: tuple[tuple[str, ...], ...] = ((*IMAGE_GROUPS, "point extras"), ("point trees", "points"))
 
 
 def group_for(space: str, dither: str, locked: bool) -> str:
@@ -138,19 +156,19 @@ _LOADED: set[str] = set()
 
 
 def run(names: tuple[str, ...] = NAMES, out=sys.stdout) -> None:
-    """Compile (or load) the named groups in order; after each, print
+    """Compile (or load) the named groups in the order given; after each, print
     ``group NAME SECONDS KERNELS`` (kernel signatures in this process so far) and flush.
 
     A group this process already has is not run again (each new window's workers ask for
     every group; running one means quantizing the sample image several times)."""
-    for name, compile_group in GROUPS:
-        if name in names:
-            start = time.perf_counter()
-            if name not in _LOADED:
-                compile_group()
-                _LOADED.add(name)
-            print(f"group {name}\t{time.perf_counter() - start:.2f}\t{compiled_kernels()}",
-                  file=out, flush=True)
+    compile_groups = dict(GROUPS)
+    for name in names:
+        start = time.perf_counter()
+        if name not in _LOADED:
+            compile_groups[name]()
+            _LOADED.add(name)
+        print(f"group {name}\t{time.perf_counter() - start:.2f}\t{compiled_kernels()}",
+              file=out, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

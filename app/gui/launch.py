@@ -15,9 +15,18 @@ from PySide6.QtWidgets import QApplication
 from palettelab.app.gui.main_window import MainWindow
 from palettelab.core.resources import resource_path, sample_image
 
+#: how long a thread running Python code keeps the GIL when another wants it (Python: 5 ms)
+GIL_SWITCH_S = 0.001
+
 
 def create_app() -> QApplication:
-    """The QApplication, with pyqtgraph set to row-major images (numpy's (H, W, C))."""
+    """The QApplication, with pyqtgraph set to row-major images (numpy's (H, W, C)).
+
+    The GIL switch interval drops to :data:`GIL_SWITCH_S`: a repaint calls back into Python
+    dozens of times, and while a worker ran Python code (importing and loading kernels, a
+    quantization's bookkeeping) each callback waited up to 5 ms for the GIL, which made
+    110 ms freezes of the first start (``bench_first_run.py --stacks``)."""
+    sys.setswitchinterval(GIL_SWITCH_S)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("PaletteLab")
     app.setOrganizationName("PaletteLab")

@@ -30,6 +30,7 @@ from palettelab.app.gui.image.workspace import ImageWorkspace, last_folder
 from palettelab.app.gui.kernel_builder import KernelBuilder
 from palettelab.app.gui.points.workspace import PointsWorkspace
 from palettelab.app.gui.worker_host import shutdown
+from palettelab.core.kernel_warmup import POINT_GROUPS
 from palettelab.core.resources import resource_path
 
 TITLE = "PaletteLab"
@@ -210,9 +211,12 @@ class MainWindow(QMainWindow):
 
     def _on_kernel_group(self, name: str, done: int, total: int, kernels: int) -> None:
         self.image.kernel_progress(name, done, total, kernels)
-        if name == "points":
+        if name in POINT_GROUPS and self._point_kernels_compiled():
             self.points.worker.queue_warm_up()
             self._start_points()
+
+    def _point_kernels_compiled(self) -> bool:
+        return set(POINT_GROUPS) <= set(self.kernels.done)
 
     def _on_kernels_failed(self, why: str) -> None:
         """Compile in the workers instead (slow to a first result, but never stuck)."""
@@ -227,7 +231,7 @@ class MainWindow(QMainWindow):
 
     def _start_points(self) -> None:
         """Load the Points workspace's first data set, once, unless a point file came first."""
-        wanted = self.workspaces.currentWidget() is self.points or "points" in self.kernels.done
+        wanted = self.workspaces.currentWidget() is self.points or self._point_kernels_compiled()
         if wanted and not self._points_started:
             self._points_started = True
             if self.points.points() is None:

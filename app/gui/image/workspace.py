@@ -415,7 +415,9 @@ class ImageWorkspace(QWidget):
         # Numba, Qt and pyqtgraph leave hundreds of thousands of long-lived objects; a full
         # garbage collection walking them all held the GIL for 100-200 ms (a frozen window) when
         # the worker happened to trigger it.  Freezing them out of the collector removes that.
-        gc.collect()
+        # Only the young generations are collected first: a full collection here was itself
+        # the longest freeze of a first start (160 ms, bench_first_run.py --stacks).
+        gc.collect(1)
         gc.freeze()
         if self._kernels_here:
             self._kernels_here = False
