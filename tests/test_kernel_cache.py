@@ -24,10 +24,14 @@ from palettelab.core import kernel_cache
 kernel_cache.activate(Path(sys.argv[1]), sys.argv[2])
 import numpy as np
 import palettelab
-from palettelab.core.color.spaces import from_srgb
+from palettelab.core.clustering._kmeans_kernels import transpose_centres
 assert Path(palettelab.__file__).parent == Path(sys.argv[3]), palettelab.__file__
-print(float(from_srgb(np.full((4, 3), 200, np.uint8), "oklab").sum()))
+centres, transposed = np.arange(6.0).reshape(2, 3), np.empty((3, 2))
+transpose_centres(centres, transposed)
+print(float((transposed * [[1, 2], [3, 4], [5, 6]]).sum()))
 """
+#: the module of the probe's kernel (a small one: each probe compiles it afresh)
+PROBED = ("core", "clustering", "_kmeans_kernels.py")
 
 
 def copy_package(folder: Path) -> Path:
@@ -72,8 +76,8 @@ def test_a_kernel_of_another_tier_or_source_is_compiled_anew(tmp_path):
     run_probe(package, tmp_path / "kernels", "generic")
     _, log = run_probe(package, tmp_path / "kernels", "x86-64")  # another CPU: not loaded
     assert "data saved" in log and "data loaded" not in log
-    spaces = package / "core" / "color" / "spaces.py"
-    spaces.write_text(spaces.read_text() + "\n# edited\n")
+    source = package.joinpath(*PROBED)
+    source.write_text(source.read_text() + "\n# edited\n")
     _, log = run_probe(package, tmp_path / "kernels", "generic")  # edited source: stale
     assert "data saved" in log and "data loaded" not in log
 
