@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import next_emission
+from gui_helpers import next_emission, worker_signal
 from PySide6.QtCore import QObject, QSettings, Signal, Slot
 
 from palettelab.app.gui import worker_host
@@ -85,7 +85,7 @@ def looper(qtbot):
     host, gui = Looper(), Gui()
     gui.request.connect(host.work)
     gui.stall.connect(host.stall)
-    with qtbot.waitSignal(host.ready, timeout=5000) as blocker:
+    with worker_signal(qtbot, host.ready, 5000) as blocker:
         host.start(gui, "test looper")
     assert blocker.args[0] >= 0
     yield host, gui
@@ -156,11 +156,11 @@ def test_newest_wins_through_the_host(qtbot, looper):
     host.cancelled.connect(cancelled.append)
     host.done.connect(done.append)
     host.jobs.set(1)
-    with qtbot.waitSignal(host.started, timeout=5000):
+    with worker_signal(qtbot, host.started, 5000):
         gui.request.emit(1, 5000)  # 10 s unless cancelled
     host.jobs.set(2)
     gui.request.emit(2, 3)
-    with qtbot.waitSignal(host.done, timeout=5000) as blocker:
+    with worker_signal(qtbot, host.done, 5000) as blocker:
         pass
     assert blocker.args == [2]
     assert cancelled == [1] and done == [2]
@@ -169,9 +169,9 @@ def test_newest_wins_through_the_host(qtbot, looper):
 def test_cancel_through_the_host(qtbot, looper):
     host, gui = looper
     host.jobs.set(7)
-    with qtbot.waitSignal(host.started, timeout=5000):
+    with worker_signal(qtbot, host.started, 5000):
         gui.request.emit(7, 5000)
-    with qtbot.waitSignal(host.cancelled, timeout=2000) as blocker:
+    with worker_signal(qtbot, host.cancelled, 2000) as blocker:
         host.cancel()
     assert blocker.args == [7]
 
@@ -181,13 +181,13 @@ def test_frames_wait_for_the_gui(qtbot, looper):
     frames: list[int] = []
     host.frame.connect(frames.append)
     host.jobs.set(1)
-    with qtbot.waitSignal(host.done, timeout=5000):
+    with worker_signal(qtbot, host.done, 5000):
         gui.request.emit(1, 100)  # about 0.3 s of steps, never acknowledged
     assert frames == [1]
     host.frame.connect(lambda _: host.frame_shown())
     host.jobs.set(2)
     started = time.perf_counter()
-    with qtbot.waitSignal(host.done, timeout=5000):
+    with worker_signal(qtbot, host.done, 5000):
         gui.request.emit(2, 100)
     seconds = time.perf_counter() - started
     assert 2 <= frames.count(2) <= seconds * MAX_FPS + 1
@@ -196,7 +196,7 @@ def test_frames_wait_for_the_gui(qtbot, looper):
 def test_shutdown_cancels_a_running_job_at_once(qtbot, looper):
     host, gui = looper
     host.jobs.set(1)
-    with qtbot.waitSignal(host.started, timeout=5000):
+    with worker_signal(qtbot, host.started, 5000):
         gui.request.emit(1, 5000)
     started = time.perf_counter()
     shutdown(host)
@@ -210,7 +210,7 @@ def test_shutdown_ends_the_process_when_a_step_cannot_be_interrupted(qtbot, loop
     host, gui = looper
     statuses: list[int] = []
     monkeypatch.setattr(worker_host.os, "_exit", statuses.append)
-    with qtbot.waitSignal(host.started, timeout=5000):
+    with worker_signal(qtbot, host.started, 5000):
         gui.stall.emit(1.5)
     started = time.perf_counter()
     shutdown(host, wait_ms=200)
