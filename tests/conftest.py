@@ -49,17 +49,13 @@ def kernels_in_this_process(request, monkeypatch):
     builder = sys.modules.get("palettelab.app.gui.kernel_builder")
     if builder is None or request.node.get_closest_marker("kernel_children"):
         return
+    from gui_helpers import report_groups
     from PySide6.QtCore import QTimer
 
     from palettelab.core.kernel_warmup import NAMES, compiled_kernels
 
     def start(self) -> None:
-        def report_all() -> None:
-            for name in NAMES:
-                self.done.append(name)
-                self.groupReady.emit(name, len(self.done), len(NAMES), compiled_kernels())
-
-        QTimer.singleShot(0, report_all)
+        QTimer.singleShot(0, lambda: report_groups(self, NAMES, compiled_kernels()))
 
     monkeypatch.setattr(builder.KernelBuilder, "start", start)
 

@@ -64,6 +64,16 @@ def worker_signal(qtbot, signal, timeout: int,
         signal.disconnect(emissions.record)
 
 
+def report_groups(builder, names, kernels: int) -> None:
+    """What a kernel child prints after each of the groups ``names``, as ``builder`` (a
+    :class:`~palettelab.app.gui.kernel_builder.KernelBuilder`) reports it."""
+    from palettelab.core.kernel_warmup import NAMES
+
+    for name in names:
+        builder.done.append(name)
+        builder.groupReady.emit(name, len(builder.done), len(NAMES), kernels)
+
+
 def next_emission(qtbot, signal, timeout: int) -> list | None:
     """Wait for the next emission of the worker-thread ``signal``; its arguments."""
     with worker_signal(qtbot, signal, timeout) as emissions:

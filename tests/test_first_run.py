@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 import pytest
-from gui_helpers import worker_signal
+from gui_helpers import report_groups, worker_signal
 from PySide6.QtCore import QSettings
 
 from palettelab import load_image, quantize
@@ -52,9 +52,7 @@ def is_preview(frame) -> bool:
 
 def announce(win: MainWindow, *names: str) -> None:
     """What the kernel child prints after each group, as the builder reports it."""
-    for name in names:
-        win.kernels.done.append(name)
-        win.kernels.groupReady.emit(name, len(win.kernels.done), len(kernel_warmup.NAMES), 1)
+    report_groups(win.kernels, names, 1)
 
 
 def preview_a_dithered_run(qtbot, win: MainWindow):

@@ -770,13 +770,17 @@ def warm_up(dtypes: tuple = (np.float32, np.float64), algorithms: tuple = ALGORI
     The app's points are always float64 (``load_points``, the datasets), so the GUI's kernel
     groups (:mod:`palettelab.core.kernel_warmup`) ask for float64 alone: half the bill.
     """
-    _warm_engines(dtypes, algorithms)
-    if not others:
-        return
     rng = np.random.default_rng(0)
     for dtype in dtypes:
         X = rng.normal(size=(64, 3)).astype(dtype)
         w = np.ones(64)
+        for algorithm in algorithms:
+            for parallel in (True, False):
+                eng = _Engine(X, w, X[:3], algorithm, 3, parallel=parallel)
+                eng.iterate()
+                eng.iterate()
+        if not others:
+            continue
         for driver in (kern.inertia_par, kern.inertia_ser):
             driver(X, w, X[:3], np.zeros(64, dtype=np.int32), np.empty(1), 64)
         for driver in (kern.column_sums_par, kern.column_sums_ser):
@@ -788,16 +792,3 @@ def warm_up(dtypes: tuple = (np.float32, np.float64), algorithms: tuple = ALGORI
         KMeans(3, random_state=0, max_iter=3).fit(X)
         MiniBatchKMeans(3, batch_size=16, random_state=0, max_iter=1).fit(X)
         update(X, np.zeros(64, dtype=np.int32), 2)
-
-
-def _warm_engines(dtypes: tuple, algorithms: tuple) -> None:
-    """Two iterations of each algorithm's engine, parallel and serial, for each dtype."""
-    rng = np.random.default_rng(0)
-    for dtype in dtypes:
-        X = rng.normal(size=(64, 3)).astype(dtype)
-        w = np.ones(64)
-        for algorithm in algorithms:
-            for parallel in (True, False):
-                eng = _Engine(X, w, X[:3], algorithm, 3, parallel=parallel)
-                eng.iterate()
-                eng.iterate()

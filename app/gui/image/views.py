@@ -25,7 +25,6 @@ from palettelab.core.quantization.compare import HEAT_SCALE  # numpy only: no Nu
 RECUT_MS = 30
 
 
-
 class _Title(pg.LabelItem):
     """A view's title that never sizes its column.
 
