@@ -172,7 +172,6 @@ def test_numpy_integers_and_rows_are_accepted(photo):
 def test_transparent_pixels_stay_transparent_and_do_not_count(photo):
     alpha = np.full(photo.shape[:2], 255, np.uint8)
     alpha[:, :40] = 0
-    alpha[:10, 40:] = 128
     rgba = np.dstack([photo, alpha])
     rgba[:, :40, :3] = [255, 0, 255]  # a colour only the transparent pixels have
     q = quantize(rgba, 8)
@@ -182,6 +181,11 @@ def test_transparent_pixels_stay_transparent_and_do_not_count(photo):
     assert q.counts.sum() == (alpha > 0).sum()
     assert (255, 0, 255) not in {tuple(c) for c in q.palette.tolist()}
     assert distinct(q.palette) == 8
+    assert q.palette_alpha is None  # on or off: opaque entries, each pixel's alpha kept
+    # soft levels put alpha in the palette (tests/test_alpha.py); clear pixels stay clear
+    alpha[:10, 40:] = 128
+    soft = quantize(np.dstack([photo, alpha]), 8)
+    assert (soft.alpha[alpha == 0] == 0).all() and soft.counts.sum() == (alpha > 0).sum()
 
 
 def test_fully_transparent_image_is_refused():

@@ -32,6 +32,7 @@ class Settings:
     lock: str
     seed: int
     per_frame: bool = False
+    matte: tuple[int, int, int] | None = None  # --matte: partial alpha flattened onto it
 
 
 @dataclass(frozen=True)
@@ -113,13 +114,14 @@ def run(job: Job, settings: Settings) -> Done:
     if job.output != STDIO:
         check_image_size(job.output, height, width, alpha=channels == 4)
     q = quantized(loaded.pixels, settings)
+    stored = matted(q, settings)
     encoded = None
     if job.output == STDIO:
         from palettelab.core.formats.image_write import encode_image
 
-        encoded, written = encode_image(q, job.fmt or "PNG")
+        encoded, written = encode_image(stored, job.fmt or "PNG")
     else:
-        written = _save(job, q)
+        written = _save(job, stored, q)
     notes.extend(written)
     result = summary(q, settings, started)
     if frames > 1:
@@ -139,14 +141,25 @@ def quantized(pixels: np.ndarray, settings: Settings):
                     random_state=settings.seed)
 
 
-def _save(job: Job, q) -> list[str]:
-    """Write the image and the palette file together (both replaced, or neither)."""
+def matted(q, settings: Settings):
+    """What is written: ``q``, or with ``--matte`` its palette's alpha flattened onto the matte
+    (entries at least half opaque blended onto it, the others transparent)."""
+    if settings.matte is None:
+        return q
+    from palettelab.core.formats.image_write import flatten
+
+    return flatten(q, settings.matte)
+
+
+def _save(job: Job, stored, q) -> list[str]:
+    """Write the image ``stored`` and the palette file of ``q`` together (both replaced, or
+    neither)."""
     from palettelab.app.cli.runtime import raise_if_interrupted
     from palettelab.core.formats.atomic import atomic_outputs
     from palettelab.core.formats.image_write import save_image
 
     with atomic_outputs():
-        notes = save_image(job.output, q)
+        notes = save_image(job.output, stored)
         if job.palette is not None:
             from palettelab.core.formats.palettes import write_palette
 
@@ -159,7 +172,7 @@ def summary(q, settings: Settings, started: float) -> dict:
     """The single-file ``--json`` object (docs/DESIGN.md, "Command line")."""
     from palettelab.core.color.codes import hex_color
 
-    return {
+    result = {
         "n_colors": int(q.palette.shape[0]),
         "palette": [hex_color(c) for c in q.palette],
         "counts": [int(c) for c in q.counts],
@@ -167,3 +180,6 @@ def summary(q, settings: Settings, started: float) -> dict:
         "dither": settings.dither,
         "seconds": round(time.perf_counter() - started, 4),
     }
+    if getattr(q, "palette_alpha", None) is not None:
+        result["alpha"] = [int(a) for a in q.palette_alpha]
+    return result

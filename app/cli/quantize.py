@@ -3,7 +3,7 @@
     palettelab quantize IN [IN ...] -k N -o OUT [--space oklab|lab|rgb]
                [--dither none|fs|bayer] [--dither-strength F] [--lock HEX[,HEX...]]
                [--palette PALETTE_FILE] [--seed S] [--json] [--format png|gif|webp|tif|bmp]
-               [--jobs N] [--quiet] [--shared] [--per-frame]
+               [--jobs N] [--quiet] [--shared] [--per-frame] [--matte HEX]
     palettelab quantize IN --map PALETTE_FILE -o OUT [--dither ...]
 
 One input goes to the file OUT (``-``: standard input or output); several inputs, a directory
@@ -70,6 +70,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--palette", metavar="PALETTE_FILE",
                    help="also write the palette (.gpl .ase .aco .json .txt .css .png); "
                         "with several inputs, only with --shared")
+    p.add_argument("--matte", metavar="HEX", default=None,
+                   help="flatten soft transparency onto this colour: entries at least half "
+                        "opaque are blended onto it, the others become transparent (GIF does "
+                        "this onto white by default), e.g. '#ffffff'")
     p.add_argument("--seed", type=options.seed, default=None, metavar="S",
                    help=f"random seed, 0 to {options.SEED_MAX} (same seed, same result; "
                         f"default 0)")
@@ -119,9 +123,18 @@ def _check_usage(args: argparse.Namespace, batch: bool) -> None:
 
 
 def _settings(args: argparse.Namespace, target) -> Settings:
+    matte = None
+    if args.matte is not None:
+        from palettelab.core.color.codes import parse_color
+
+        try:
+            matte = parse_color(args.matte)
+        except InputError as exc:
+            raise InputError(f"--matte: {exc}") from None
     return Settings(k=args.k, target=target, space=args.space, dither=args.dither,
                     strength=args.dither_strength, lock=args.lock,
-                    seed=0 if args.seed is None else args.seed, per_frame=args.per_frame)
+                    seed=0 if args.seed is None else args.seed, per_frame=args.per_frame,
+                    matte=matte)
 
 
 def _stdin() -> bytes:

@@ -2,9 +2,13 @@
 
 A quantized image is a palette plus one index per pixel, and formats that store exactly that
 (PNG, GIF, BMP and TIFF palette images) are smaller and keep the palette for the next tool.
-PNG carries transparency in its tRNS chunk: fully transparent pixels get an extra palette entry
-with alpha 0 (when the palette has room; otherwise, and when alpha has intermediate levels, an
-RGBA PNG is written and the caller is told why).  WebP has no palette mode, so it is written
+PNG carries transparency in its tRNS chunk: a palette with alpha (``palette_alpha``, from an
+image with soft transparency) is written as an 8-bit PNG whose tRNS holds each entry's alpha,
+as pngquant writes it; otherwise fully transparent pixels get an extra palette entry with alpha
+0 (when the palette has room; otherwise, and when a per-pixel alpha has intermediate levels, an
+RGBA PNG is written and the caller is told why).  GIF transparency is on or off: a palette with
+alpha is flattened onto a matte colour (:func:`flatten`; white unless one is given), entries
+under half opaque becoming transparent.  WebP has no palette mode, so it is written
 lossless (a lossy encoder would blur the palette away).  JPEG is refused for the same reason.
 
 Every file goes through :func:`palettelab.core.formats.atomic.atomic_write`: a failed save leaves
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -43,13 +48,46 @@ MAX_SIDE = {"GIF": 65535, "WEBP": 16383, "PNG": 2**31 - 1, "BMP": 2**31 - 1, "TI
 MAX_BYTES = {"BMP": 2**32 - 1, "TIFF": 2**32 - 1}
 
 
+#: the colour partly transparent entries are blended onto for GIF when none is given
+DEFAULT_MATTE = (255, 255, 255)
+
+
 class IndexedImage(Protocol):
     """A palette image: ``palette`` (k, 3) uint8 sRGB with 1 <= k <= 256, ``indices`` (H, W)
-    uint8 below k, and ``alpha`` (H, W) uint8 or None for an opaque image."""
+    uint8 below k, and ``alpha`` (H, W) uint8 or None for an opaque image.  It may also have
+    ``palette_alpha`` (k,) uint8, the alpha of each entry (then ``alpha`` is
+    ``palette_alpha[indices]``)."""
 
     palette: np.ndarray
     indices: np.ndarray
     alpha: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Flattened:
+    """An :class:`IndexedImage` whose transparency is on or off (see :func:`flatten`)."""
+
+    palette: np.ndarray
+    indices: np.ndarray
+    alpha: np.ndarray | None
+
+
+def _palette_alpha(q: IndexedImage) -> np.ndarray | None:
+    return getattr(q, "palette_alpha", None)
+
+
+def flatten(q: IndexedImage, matte: tuple[int, int, int] = DEFAULT_MATTE) -> IndexedImage:
+    """``q`` with its palette's alpha blended onto ``matte``: an entry at least half opaque
+    becomes opaque (its colour mixed with the matte by its alpha), one below half becomes
+    fully transparent, as Photoshop's GIF matte does.  An image without a palette with alpha
+    is returned as it is."""
+    levels = _palette_alpha(q)
+    if levels is None:
+        return q
+    a = levels.astype(np.float64)[:, None] / 255.0
+    palette = np.rint(q.palette * a + np.asarray(matte, dtype=np.float64) * (1.0 - a))
+    alpha = np.where(levels >= 128, np.uint8(255), np.uint8(0))[q.indices]
+    return Flattened(palette.astype(np.uint8), q.indices, alpha)
 
 
 def _check_indexed(q: IndexedImage) -> None:
@@ -67,6 +105,11 @@ def _check_indexed(q: IndexedImage) -> None:
     if alpha is not None and (alpha.shape != indices.shape or alpha.dtype != np.uint8):
         raise InputError(f"alpha must be None or a {indices.shape} uint8 array, got "
                          f"{alpha.shape} {alpha.dtype}")
+    levels = _palette_alpha(q)
+    if levels is not None and (levels.shape != (palette.shape[0],) or levels.dtype != np.uint8
+                               or alpha is None):
+        raise InputError(f"palette_alpha must be None or a ({palette.shape[0]},) uint8 array "
+                         f"with a per-pixel alpha, got {levels.shape} {levels.dtype}")
 
 
 def _pixels(q: IndexedImage) -> np.ndarray:
@@ -129,6 +172,8 @@ def _plan(q: IndexedImage, fmt: str) -> tuple[str, str | None]:
         return ("rgb" if q.alpha is None else "rgba"), None
     if q.alpha is None:
         return "indexed", None
+    if _palette_alpha(q) is not None and fmt == "PNG":
+        return "indexed+alpha", None
     has_clear = bool((q.alpha == 0).any())
     binary = bool(np.isin(q.alpha, (0, 255)).all())
     room = q.palette.shape[0] < 256 or not has_clear
@@ -146,11 +191,22 @@ def _plan(q: IndexedImage, fmt: str) -> tuple[str, str | None]:
         "palette has no free entry)"
 
 
+def _matted_plan(q: IndexedImage, fmt: str) -> tuple[IndexedImage, str, str | None]:
+    """:func:`_plan` after a GIF's palette alpha is flattened onto the default matte: the image
+    to store, how, and the note."""
+    if fmt == "GIF" and _palette_alpha(q) is not None:
+        flat = flatten(q)
+        how, note = _plan(flat, fmt)
+        return flat, how, note or "GIF transparency is on or off; partly transparent edges " \
+            "blended onto a white matte"
+    return q, *_plan(q, fmt)
+
+
 def save_notes(path: str | os.PathLike, q: IndexedImage) -> list[str]:
     """What :func:`save_image` would have to change to write ``q`` to ``path`` (the notes it
     would return), without writing: for asking the user before a save."""
     _check_indexed(q)
-    note = _plan(q, check_image_path(path))[1]
+    note = _matted_plan(q, check_image_path(path))[2]
     return [] if note is None else [f"{Path(path).name}: {note}"]
 
 
@@ -194,9 +250,13 @@ def prepare_image(q: IndexedImage, fmt: str) -> tuple[Image.Image, dict, str | N
     """The Pillow image and save options that store ``q`` in ``fmt`` (a Pillow format name),
     and the note, if any, on what the format cannot keep."""
     _check_indexed(q)
-    how, note = _plan(q, fmt)
+    q, how, note = _matted_plan(q, fmt)
     options: dict = {}
-    if how.startswith("indexed"):
+    if how == "indexed+alpha":
+        im = Image.fromarray(q.indices, mode="P")
+        im.putpalette(q.palette.astype(np.uint8).tobytes(), rawmode="RGB")
+        options["transparency"] = _palette_alpha(q).tobytes()
+    elif how.startswith("indexed"):
         im, transparent = _indexed(q, how == "indexed+transparent")
         if transparent is not None:
             options["transparency"] = transparent

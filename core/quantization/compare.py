@@ -112,8 +112,10 @@ def run_method(name: str, image: np.ndarray, k: int, random_state: int = 0) -> M
 
 
 def error_map(original: np.ndarray, result: np.ndarray) -> np.ndarray:
-    """Per-pixel OKLab distance (H, W) float32 between ``original`` and ``result``; a pixel's
-    distance is scaled by its alpha in the original (what cannot be seen has no error)."""
+    """Per-pixel OKLab distance (H, W) float32 between ``original`` and ``result`` as they are
+    seen: with alpha, composited over black and over white and the two distances averaged, as
+    :func:`~palettelab.core.quantization.quality.mean_oklab_error` counts them (a fully
+    transparent pixel has no error)."""
     from palettelab.core.color.spaces import from_srgb
 
     h, w = original.shape[:2]
@@ -121,13 +123,17 @@ def error_map(original: np.ndarray, result: np.ndarray) -> np.ndarray:
     for top in range(0, h, _MAP_ROWS):
         a = original[top:top + _MAP_ROWS]
         b = result[top:top + _MAP_ROWS]
-        rows = a.shape[0]
-        u = from_srgb(np.ascontiguousarray(a[..., :3]).reshape(-1, 3), "oklab")
-        v = from_srgb(np.ascontiguousarray(b[..., :3]).reshape(-1, 3), "oklab")
-        distance = np.sqrt(((u - v) ** 2).sum(axis=1)).reshape(rows, w)
-        if original.shape[2] == 4:
-            distance *= a[..., 3] / 255.0
-        out[top:top + rows] = distance
+        alpha_a = a[..., 3:] / 255.0 if a.shape[2] == 4 else np.ones((*a.shape[:2], 1))
+        alpha_b = b[..., 3:] / 255.0 if b.shape[2] == 4 else alpha_a
+        distance = np.zeros(a.shape[:2])
+        backgrounds = (0.0, 255.0) if a.shape[2] == 4 or b.shape[2] == 4 else (0.0,)
+        for background in backgrounds:
+            seen = [np.rint(image[..., :3] * alpha + background * (1.0 - alpha))
+                    .astype(np.uint8).reshape(-1, 3) for image, alpha in ((a, alpha_a),
+                                                                         (b, alpha_b))]
+            u, v = from_srgb(seen[0], "oklab"), from_srgb(seen[1], "oklab")
+            distance += np.sqrt(((u - v) ** 2).sum(axis=1)).reshape(a.shape[:2])
+        out[top:top + a.shape[0]] = distance / len(backgrounds)
     return out
 
 

@@ -40,7 +40,7 @@ from palettelab.core.color.spaces import from_srgb, to_srgb8
 from palettelab.core.errors import InputError
 from palettelab.core.quantization import _quantize_kernels as qk
 from palettelab.core.quantization import _remap_kernels as _remap
-from palettelab.core.quantization import compact
+from palettelab.core.quantization import alpha, compact
 from palettelab.core.quantization.histogram import (
     TABLES,
     DistinctColors,
@@ -96,13 +96,17 @@ ProgressCallback = Callable[[Progress], None]
 class Quantized:
     """A quantized image: ``palette`` (k, 3) uint8 sRGB, most used first; ``indices`` (H, W)
     uint8; ``counts`` (k,) pixels per entry (fully transparent pixels not counted); ``alpha``
-    (H, W) uint8 when the input had an alpha channel, else None."""
+    (H, W) uint8 when the input had an alpha channel, else None; ``palette_alpha`` (k,) uint8
+    when the palette's entries carry alpha (an input with soft transparency, see
+    :mod:`palettelab.core.quantization.alpha`; then ``alpha`` is ``palette_alpha[indices]``),
+    else None."""
 
     palette: np.ndarray
     indices: np.ndarray
     counts: np.ndarray
     alpha: np.ndarray | None
     space: str
+    palette_alpha: np.ndarray | None = None
 
     def image(self) -> np.ndarray:
         """The recoloured image: same shape and channels as the input."""
@@ -525,6 +529,10 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
              n_init: int = DEFAULT_STARTS) -> Quantized:
     """Reduce ``image`` ((H, W, 3|4) uint8 sRGB) to a palette of ``n_colors`` colours.
 
+    An image whose alpha has levels between 0 and 255 gets a palette with alpha
+    (``Quantized.palette_alpha``, see :mod:`palettelab.core.quantization.alpha`) unless it is
+    dithered: dithering keeps each pixel's alpha and a palette of opaque colours.
+
     ``space``: where colour differences are measured ("oklab", "lab" or "rgb"; "rgb"
     maximises PSNR).  ``dither``: "none", "fs" (Floyd-Steinberg, scaled by
     ``dither_strength``) or "bayer".  ``locked``: colours (hex strings or RGB triples) that
@@ -543,6 +551,10 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     n_init = check_int(n_init, "n_init", low=1)
     rng = check_random_state(random_state)
 
+    if dither == "none" and alpha.has_soft_alpha(img):
+        report = _AlphaReporter(progress, space)
+        report("histogram", 0.0)
+        return _quantize_rgba(img, k, space, locked_rgb, int(n_init), rng, report)
     report = _Reporter(progress, space)
     report("histogram", 0.0)
     with _tables(img) as tables:
@@ -550,6 +562,56 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
         palette, labels, counts = _fit_palette(colours, k, locked_rgb, int(n_init), rng, space,
                                                report)
         return _result(img, colours, palette, labels, counts, space, dither, strength, report)
+
+
+class _AlphaReporter(_Reporter):
+    """Reports of a run on premultiplied RGBA rows: the centres shown are their colours."""
+
+    def __call__(self, stage: str, fraction: float, centers=None, iteration: int = 0,
+                 inertia: float | None = None) -> None:
+        if centers is not None and self.progress is not None:
+            centers = alpha.colours_of(centers, self.space)
+        super().__call__(stage, fraction, centers, iteration, inertia)
+
+
+def _rgba_palette(colours: alpha.RGBAColours, X, k: int, locked_rgb: np.ndarray, n_init: int,
+                  rng, space: str, report: _Reporter) -> tuple[np.ndarray, np.ndarray]:
+    """k entries with alpha for the distinct RGBA colours: locked colours first (opaque), then
+    one fully transparent entry when the image has clear pixels and there is room."""
+    fixed = np.column_stack([locked_rgb, np.full(len(locked_rgb), 255)]).astype(np.uint8)
+    if colours.clear and len(fixed) < k:
+        fixed = np.vstack([fixed, np.zeros((1, 4), dtype=np.uint8)])
+    merged = np.unique(np.vstack([fixed, colours.rgba]), axis=0)
+    if merged.shape[0] <= k:
+        return merged[:, :3].copy(), merged[:, 3].copy()
+    w = colours.counts.astype(np.float64)
+    fixed_rows = alpha.features(fixed, space)
+    C = _starts(X, w, k, fixed_rows, n_init, rng, report)[0][0]
+    C = _kmeans(X, w, C, len(fixed), _REFINE_MAX_ITER, report.iterations("refining", 0.5, 0.9))[0]
+    rgb, levels = alpha.decode(C, space)
+    rgb[: len(fixed)], levels[: len(fixed)] = fixed[:, :3], fixed[:, 3]
+    return rgb, levels
+
+
+def _quantize_rgba(img: np.ndarray, k: int, space: str, locked_rgb: np.ndarray, n_init: int,
+                   rng, report: _Reporter) -> Quantized:
+    """Quantize an image with soft transparency to a palette with alpha, most used first."""
+    colours = alpha.distinct_rgba(img)
+    if colours.rgba.shape[0] == 1 and colours.clear:
+        raise InputError("the image is fully transparent: there are no colours to keep")
+    X = alpha.features(colours.rgba, space)
+    rgb, levels = _rgba_palette(colours, X, k, locked_rgb, n_init, rng, space, report)
+    report("remapping", 0.92)
+    visible = colours.rgba[:, 3] > 0
+    counts = np.bincount(alpha.nearest(colours, X, rgb, levels, space)[visible],
+                         weights=colours.counts[visible], minlength=rgb.shape[0])
+    order = np.argsort(-counts, kind="stable")
+    rgb, levels, counts = rgb[order], levels[order], counts[order]
+    labels = alpha.nearest(colours, X, rgb, levels, space)  # ties go to the entry listed first
+    indices = labels.astype(np.uint8)[colours.inverse].reshape(img.shape[:2])
+    report("remapping", 1.0)
+    return Quantized(palette=rgb, indices=indices, counts=counts.astype(np.int64),
+                     alpha=levels[indices], space=space, palette_alpha=levels)
 
 
 def _fit_palette(colours: _Colours, k: int, locked_rgb: np.ndarray, n_init: int, rng,
