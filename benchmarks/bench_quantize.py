@@ -1,6 +1,12 @@
 """Quantization against its peers on the same images, in one run: quality and time.
 
     python benchmarks/bench_quantize.py [--repeat 3] [--quick] [--skip-big]
+    python benchmarks/bench_quantize.py --alpha
+
+``--alpha``: soft transparency instead (issue 17).  resources/logo.png (a badge with
+anti-aliased edges and a blurred shadow) at 4 to 128 colours, ours in OKLab and RGB against
+``pngquant --speed 1 --nofs``: PSNR and mean OKLab error of what is seen over black and white
+(:mod:`palettelab.core.quantization.quality`), file size of the 8-bit PNG with tRNS, time.
 
 Images: china.jpg and flower.jpg (resources/) and a 12-megapixel Lanczos upscale of china.jpg
 (4000x3000, made once in a temporary folder).  k=16, no dithering.  Engines:
@@ -180,11 +186,15 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs, best kept")
     parser.add_argument("--quick", action="store_true", help="only the two small images")
     parser.add_argument("--skip-big", action="store_true", help="no 12 MP image")
+    parser.add_argument("--alpha", action="store_true",
+                        help="soft transparency: resources/logo.png against pngquant")
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "PNG"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_run_engine(args.child[0], Path(args.child[1]), args.repeat)))
         return 0
+    if args.alpha:
+        return _alpha(args.repeat)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -209,6 +219,45 @@ def main() -> int:
             print(f"| palettelab quantize | {ours[0]:.2f} | {ours[1]:.0f} |")
             print(f"| pngquant --speed 1 --nofs | {theirs[0]:.2f} | {theirs[1]:.0f} |")
             print(f"ratio palettelab / pngquant: {ours[0] / theirs[0]:.3f}")
+    return 0
+
+
+def _alpha(repeat: int) -> int:
+    """Soft transparency: our palettes with alpha against pngquant's, on resources/logo.png."""
+    from palettelab.core.formats.image_read import load_image
+    from palettelab.core.formats.image_write import save_image
+    from palettelab.core.quantization.pipeline import quantize
+    from palettelab.core.quantization.quality import mean_oklab_error, psnr
+
+    if shutil.which("pngquant") is None:
+        print("pngquant not installed (Debian package pngquant)")
+        return 1
+    logo = ROOT / "resources" / "logo.png"
+    img = load_image(logo).pixels
+    quantize(img, 8)  # load the kernels
+    print(f"{logo.name}: {img.shape[1]}x{img.shape[0]}, "
+          f"{np.unique(img[..., 3]).size} alpha levels")
+    print("| k | engine | PSNR dB | OKLab error | PNG bytes | seconds | PSNR - pngquant |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in (4, 8, 16, 32, 64, 128):
+            theirs_png = Path(tmp) / "pq.png"
+            seconds = _process(["pngquant", "--speed", "1", "--nofs", str(k), "--force",
+                                "--output", str(theirs_png), str(logo)])[0]
+            theirs = np.asarray(Image.open(theirs_png).convert("RGBA"))
+            base = psnr(img, theirs)
+            rows = [("pngquant", base, mean_oklab_error(img, theirs),
+                     theirs_png.stat().st_size, seconds)]
+            for space in ("oklab", "rgb"):
+                seconds, q = _timed(lambda s=space, k=k: quantize(img, k, space=s), repeat)
+                ours_png = Path(tmp) / f"ours-{space}.png"
+                save_image(ours_png, q)
+                seen = np.asarray(Image.open(ours_png).convert("RGBA"))
+                rows.append((f"ours-{space}", psnr(img, seen), mean_oklab_error(img, seen),
+                             ours_png.stat().st_size, seconds))
+            for name, value, error, size, secs in rows:
+                print(f"| {k} | {name} | {value:.2f} | {error:.4f} | {size} | {secs:.3f} | "
+                      f"{value - base:+.2f} |")
     return 0
 
 
