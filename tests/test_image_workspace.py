@@ -207,12 +207,12 @@ def answer_export_question(qtbot, window, button) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize("suffix", [".png", ".gif"])
-def test_5_soft_transparency_is_explained_before_writing(qtbot, window, tmp_path, suffix):
-    """Soft transparency became RGBA (PNG) or opaque (GIF) with only a cut-off status line."""
+def test_5_soft_transparency_is_explained_before_writing(qtbot, window, tmp_path):
+    """Soft transparency became opaque (GIF) with only a cut-off status line; now the GIF is
+    flattened onto a matte, and the dialog says so before anything is written."""
     open_and_wait(qtbot, window, rgba_file(tmp_path / "soft.png", soft=True))
     image = window.image
-    target = tmp_path / f"out{suffix}"
+    target = tmp_path / "out.gif"
     image._ask_save_path = lambda *args: (str(target), "")
     seen = answer_export_question(qtbot, window, QMessageBox.StandardButton.Cancel)
     image.export_image()
@@ -224,6 +224,35 @@ def test_5_soft_transparency_is_explained_before_writing(qtbot, window, tmp_path
     with worker_signal(qtbot, image.worker.exported, 30_000):
         image.export_image()
     assert seen and target.exists()
+
+
+def test_soft_transparency_exports_an_8_bit_png_with_alpha_in_its_palette(qtbot, window,
+                                                                           tmp_path):
+    """Issue 17: soft edges were written as a 32-bit RGBA PNG; now as pngquant writes them."""
+    result = open_and_wait(qtbot, window, ROOT / "resources" / "logo.png")
+    assert result.quantized.palette_alpha is not None
+    image = window.image
+    image._ask_save_path = lambda *args: (str(tmp_path / "logo-16"), "PNG, indexed (*.png)")
+    with worker_signal(qtbot, image.worker.exported, 30_000):
+        image.export_image()  # nothing is lost: no question
+    with Image.open(tmp_path / "logo-16.png") as im:
+        assert im.mode == "P" and isinstance(im.info["transparency"], bytes)
+        shown = np.asarray(im.convert("RGBA"))
+    np.testing.assert_array_equal(shown, result.quantized.image())
+
+
+def test_transparent_images_are_shown_on_a_checkerboard(qtbot, window, small_image, tmp_path):
+    """Issue 17: transparent areas showed the view's dark background, as if black."""
+    images = window.image.images
+    open_and_wait(qtbot, window, ROOT / "resources" / "logo.png")
+    assert images.showing_checkerboard(0) and images.showing_checkerboard(1)
+    window.image.error_action.setChecked(True)  # the heat map is opaque: no board under it
+    qtbot.waitUntil(images.showing_error_map, timeout=30_000)
+    assert images.showing_checkerboard(0) and not images.showing_checkerboard(1)
+    window.image.error_action.setChecked(False)
+    assert images.showing_checkerboard(1)
+    open_and_wait(qtbot, window, small_image)
+    assert not images.showing_checkerboard(0) and not images.showing_checkerboard(1)
 
 
 def test_5_nothing_to_lose_asks_nothing(qtbot, window, tmp_path):

@@ -10,6 +10,10 @@ every ``step``-th pixel so that it has about as many pixels as the screen (a str
 view: no averaging, which would blend palette colours into colours the palette does not have);
 it is re-cut, debounced, whenever the range or the widget size changes.  Compare mode shows the
 original in the right-hand view as well, for flicking between the two at one spot.
+
+An image with alpha is drawn over a checkerboard (white and light grey squares, as image editors
+show transparency), one item under each image: ``CHECKS`` squares across the longer side, a
+small array stretched over the image, so it costs nothing per frame.
 """
 
 from __future__ import annotations
@@ -23,6 +27,20 @@ from palettelab.core.quantization.compare import HEAT_SCALE  # numpy only: no Nu
 
 #: delay before re-cutting the visible part after a zoom, pan or resize
 RECUT_MS = 30
+#: checkerboard squares across the longer side of an image with alpha
+CHECKS = 48
+#: the checkerboard's two greys
+CHECK_GREYS = (255, 204)
+
+
+def checkerboard(width: int, height: int) -> tuple[np.ndarray, QRectF]:
+    """The checkerboard behind a ``width`` x ``height`` image: (grey squares, one pixel each,
+    as (rows, cols, 3) uint8; the rectangle they are stretched over in image coordinates)."""
+    cell = max(1.0, max(width, height) / CHECKS)
+    cols, rows = int(np.ceil(width / cell)), int(np.ceil(height / cell))
+    parity = np.add.outer(np.arange(rows), np.arange(cols)) % 2
+    greys = np.where(parity == 0, CHECK_GREYS[0], CHECK_GREYS[1]).astype(np.uint8)
+    return np.repeat(greys[..., None], 3, axis=2), QRectF(0, 0, cols * cell, rows * cell)
 
 
 class _Title(pg.LabelItem):
@@ -54,16 +72,22 @@ class ImagePair(QWidget):
         self._titles = []
         self._views: list[pg.ViewBox] = []
         self._items: list[pg.ImageItem] = []
+        self._boards: list[pg.ImageItem] = []  # the checkerboard under each image
         for col, title in enumerate(("Original", "Recoloured")):
             label = _Title(title, color="#dddddd")
             self._layout.addItem(label, row=0, col=col)
             self._titles.append(label)
             view = self._layout.addViewBox(row=1, col=col, lockAspect=True, invertY=True,
                                            enableMenu=False)
+            board = pg.ImageItem(axisOrder="row-major")
+            board.setZValue(-1)
+            board.hide()
+            view.addItem(board)
             item = pg.ImageItem(axisOrder="row-major")
             view.addItem(item)
             self._views.append(view)
             self._items.append(item)
+            self._boards.append(board)
         self._views[1].setXLink(self._views[0])
         self._views[1].setYLink(self._views[0])
         grid = self._layout.ci.layout
@@ -99,6 +123,11 @@ class ImagePair(QWidget):
         self._hint.hide()
         self._shown = [pixels, None]
         self._items[1].clear()
+        board, rect = checkerboard(w, h)
+        for item in self._boards:
+            item.setImage(board, autoLevels=False, levels=None)
+            item.setRect(rect)
+        self._show_boards()
         self.fit()
         self._refresh()
 
@@ -130,10 +159,20 @@ class ImagePair(QWidget):
             shown, title = self._recoloured, "Recoloured"
         self._titles[1].setText(title)
         self._shown[1] = shown
+        self._show_boards()
         if shown is None:
             self._items[1].clear()
         else:
             self._refresh_item(1)
+
+    def _show_boards(self) -> None:
+        """A checkerboard under each view that shows an image with alpha."""
+        for board, shown in zip(self._boards, self._shown, strict=True):
+            board.setVisible(shown is not None and shown.ndim == 3 and shown.shape[2] == 4)
+
+    def showing_checkerboard(self, index: int) -> bool:
+        """Whether view ``index`` draws its image over the checkerboard (for tests)."""
+        return self._boards[index].isVisible()
 
     def _refresh(self) -> None:
         for index in (0, 1):
