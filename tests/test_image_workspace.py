@@ -4,6 +4,7 @@ its name and docstring."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from palettelab.app.gui.image.scatter_views import horizontal_fov
+from palettelab.app.gui.image.workspace import DEBOUNCE_MS
 from palettelab.app.gui.launch import create_app
 from palettelab.app.gui.main_window import MainWindow
 from palettelab.app.gui.worker_host import COMPUTE
@@ -281,14 +283,92 @@ def test_6_an_edited_colour_is_locked_survives_a_rerun_and_undoes(qtbot, window,
     assert image.palette_panel.is_locked(new)
     assert image.undo_action.isEnabled()
     rerun = rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(12))
-    assert new in palette_set(rerun.quantized.palette)
-    undo = menu_action(window, "Undo Colour Edit")
+    assert new in palette_set(rerun.quantized.palette)  # still locked: kept through a re-run
+    undo = menu_action(window, "Undo Colours 16 to 12")
     assert undo.shortcut().matches(QKeySequence("Ctrl+Z")) == QKeySequence.SequenceMatch.ExactMatch
-    undone = rerun_and_wait(qtbot, window, undo.trigger)
+    assert rerun_and_wait(qtbot, window, undo.trigger) is edited
+    undone = rerun_and_wait(qtbot, window, undo.trigger)  # now "Undo Palette Change"
+    assert undone is first
     assert new not in palette_set(undone.quantized.palette)
     assert old in palette_set(undone.quantized.palette)
     assert not image.palette_panel.is_locked(new) and not image.palette_panel.is_locked(old)
     assert not image.undo_action.isEnabled()
+
+
+# --- undo and redo (issue 17, item 5) ----------------------------------------------------------
+
+
+def controls(settings):
+    """Settings without the locks (an edit's run starts before its lock shows in the palette;
+    the locks are checked on the panel)."""
+    return dataclasses.replace(settings, locked=())
+
+
+def _show(qtbot, window, action) -> object:
+    """Trigger an undo or redo and return the result it shows (nothing runs)."""
+    return rerun_and_wait(qtbot, window, action)
+
+
+def test_undo_and_redo_walk_every_kind_of_change(qtbot, window, small_image, monkeypatch):
+    """k, a lock, the colour space, the dithering, a plain re-run and an edited colour: each is
+    one step back and forward, restoring the controls and locks, without running anything."""
+    image = window.image
+    states = [open_and_wait(qtbot, window, small_image)]
+    panel = image.palette_panel
+    lock = tuple(int(v) for v in states[0].quantized.palette[0])
+    changes = [
+        lambda: image.colors_spin.setValue(8),
+        lambda: panel.set_color_locked(lock, True) or panel.lockedChanged.emit(),
+        lambda: image.space_combo.setCurrentIndex(image.space_combo.findData("rgb")),
+        lambda: image.dither_combo.setCurrentIndex(image.dither_combo.findData("fs")),
+        lambda: image.start_run(),
+    ]
+    for change in changes:
+        states.append(rerun_and_wait(qtbot, window, change))
+    monkeypatch.setattr(panel, "_pick_color", lambda initial: QColor(9, 8, 7))
+    states.append(rerun_and_wait(qtbot, window, lambda: panel._edit(1)))
+    assert image.undo_action.text() == "&Undo Palette Change"
+
+    runs: list[int] = []
+    image.worker.submit = lambda request: runs.append(request.job)  # undo must not run
+    for back in reversed(states[:-1]):
+        assert _show(qtbot, window, image.undo_action.trigger) is back
+        assert controls(image.settings()) == controls(back.settings)
+        assert np.array_equal(panel.palette(), back.quantized.palette)
+    assert not image.undo_action.isEnabled() and not panel.is_locked(lock)
+    assert image.colors_spin.value() == 16 and image.space_combo.currentData() == "oklab"
+    for forward in states[1:]:
+        assert _show(qtbot, window, image.redo_action.trigger) is forward
+        assert controls(image.settings()) == controls(forward.settings)
+    assert panel.is_locked(lock) and panel.is_locked((9, 8, 7))
+    assert image.dither_combo.currentData() == "fs" and not image.redo_action.isEnabled()
+    qtbot.wait(2 * DEBOUNCE_MS)
+    assert runs == []
+    assert image.redo_action.shortcut().matches(QKeySequence("Ctrl+Shift+Z")) \
+        == QKeySequence.SequenceMatch.ExactMatch
+
+
+def test_a_change_after_an_undo_drops_the_redo(qtbot, window, small_image):
+    image = window.image
+    open_and_wait(qtbot, window, small_image)
+    rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(8))
+    _show(qtbot, window, image.undo_action.trigger)
+    assert image.redo_action.text() == "&Redo Colours 16 to 8"
+    rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(4))
+    assert not image.redo_action.isEnabled()
+    assert image.undo_action.text() == "&Undo Colours 16 to 4"
+
+
+def test_undo_during_a_run_drops_the_run(qtbot, window, small_image):
+    image = window.image
+    first = open_and_wait(qtbot, window, small_image)
+    rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(8))
+    with COMPUTE:  # hold the worker so the next run is still going when undo comes
+        image.colors_spin.setValue(40)
+        image.start_run()
+        assert _show(qtbot, window, image.undo_action.trigger) is first
+    qtbot.wait(500)
+    assert image.colors_spin.value() == 16 and image._result is first
 
 
 def test_7_locks_are_cleared_on_a_new_image_and_the_user_is_told(qtbot, window, small_image,

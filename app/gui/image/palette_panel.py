@@ -318,6 +318,10 @@ class PalettePanel(QWidget):
                 result.append(rgb)
         return result
 
+    def lock_set(self) -> frozenset[RGB]:
+        """Every locked colour, in the palette shown or not (for undo)."""
+        return frozenset(self._locked)
+
     def set_locked_colors(self, colors: Iterable[Iterable[int]]) -> None:
         """Replace the locked set (e.g. to carry locks over to a new image).
 

@@ -124,6 +124,7 @@ class Result:
     inertia: list[float] = field(default_factory=list)
     # the quantizer's stage of each inertia entry ("" for the NaN breaks), for the chart legend
     stages: list[str] = field(default_factory=list)
+    remapped: bool = False  # the image remapped to a given palette (an edit, a compare pick)
 
 
 @dataclass(frozen=True)
@@ -435,7 +436,8 @@ class QuantizeWorker(WorkerHost):
         image = q.image()
         psnr, error, sampled = self._quality(image)
         self.finished.emit(Result(job, s, q, image, from_srgb(q.palette, s.space), seconds,
-                                  psnr, error, sampled, inertia, stages))
+                                  psnr, error, sampled, inertia, stages,
+                                  remapped=request.palette is not None))
 
     def _show_preview(self, request: Request) -> None:
         """A plain-numpy picture while the run's kernels compile: a live frame, then the run

@@ -48,6 +48,7 @@ from palettelab.app.gui.image.export import (
     transparency_question,
     with_chosen_extension,
 )
+from palettelab.app.gui.image.history import History, State
 from palettelab.app.gui.image.palette_panel import PalettePanel
 from palettelab.app.gui.image.scatter_views import ColorScatter2D, ColorScatter3D, ConvergenceChart
 from palettelab.app.gui.image.status_label import ElidedLabel
@@ -98,8 +99,7 @@ class ImageWorkspace(QWidget):
         self._image_path: str | None = None
         self._result: Result | None = None
         self._samples: dict[str, Sample] = {}  # the scatter sample per space, for a cancel
-        # colour edits, newest last: (old rgb, new rgb, old was locked, job of the remap)
-        self._edits: list[tuple[tuple[int, int, int], tuple[int, int, int], bool, int]] = []
+        self.history = History()  # finished results, for undo and redo
         self.export_question: QMessageBox | None = None  # the open "save anyway?" dialog
         self.compare_view: CompareView | None = None  # made when first asked for
         self._compare_job = 0
@@ -197,10 +197,13 @@ class ImageWorkspace(QWidget):
         self.export_palette_button.clicked.connect(self.export_palette)
         for button in (self.export_image_button, self.export_palette_button):
             button.setEnabled(False)
-        self.undo_action = QAction("&Undo Colour Edit", self)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.undo_action.setEnabled(False)
-        self.undo_action.triggered.connect(self.undo_edit)
+        self.undo_action = QAction("&Undo", self)
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.undo_action.triggered.connect(self.undo)
+        self.redo_action = QAction("&Redo", self)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(self.redo)
+        self._update_history_actions()
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -344,7 +347,8 @@ class ImageWorkspace(QWidget):
         self._update_compare_action()
         self._result = None
         self._samples = {}
-        self._set_edits([])
+        self.history.clear()
+        self._update_history_actions()
         cleared = self.palette_panel.clear_locks()
         self.images.set_original(loaded.pixels)
         self.scatter2d.clear()
@@ -473,6 +477,8 @@ class ImageWorkspace(QWidget):
             return
         self._running = False
         self._result = result
+        self.history.push(State(result, self.palette_panel.lock_set()))
+        self._update_history_actions()
         self._show_result(result)
         for button in (self.export_image_button, self.export_palette_button):
             button.setEnabled(True)
@@ -520,6 +526,7 @@ class ImageWorkspace(QWidget):
             self.stats_label.setText("")
             self.chart.clear()
             return
+        self.palette_panel.set_locked_colors(self._result_locks)  # an edit's lock goes too
         self._show_settings(result.settings)
         sample = self._samples.get(result.settings.space)
         if sample is not None:  # a space change cleared the cloud
@@ -528,66 +535,72 @@ class ImageWorkspace(QWidget):
 
     def _on_failed(self, job: int, message: str) -> None:
         if job == self._job:
-            self._forget_edit(job)
             self._back_to_result()
             self.error.emit("Quantization failed", message)
 
     def _on_cancelled(self, job: int) -> None:
         if job != self._job:
             return  # superseded by a newer run, which is on its way
-        self._forget_edit(job)
         self._back_to_result()
         self.message.emit("Cancelled", 3000)
 
     # --- editing colours ------------------------------------------------------------------------
 
     def _edit_color(self, index: int, rgb) -> None:
-        """The user picked a new colour for a palette entry: lock it (so re-runs keep it), remap
-        the image to it at once, and make the edit undoable (Ctrl+Z)."""
+        """The user picked a new colour for a palette entry: lock it (so re-runs keep it until
+        the user unlocks it), and remap the image to it at once (Ctrl+Z undoes)."""
         if self._result is None:
             return
         palette = self._result.quantized.palette.copy()
         old = tuple(int(v) for v in palette[index])
         new = tuple(int(v) for v in rgb)
-        was_locked = self.palette_panel.is_locked(old)
         palette[index] = new
         self.palette_panel.replace_locked(old, new)
         self.palette_panel.set_color_locked(new, True)
         self.start_run(palette)
-        self._set_edits([*self._edits, (old, new, was_locked, self._job)])
         self.message.emit(f"{hex_color(old)} changed to {hex_color(new)} and locked "
                           f"(Ctrl+Z undoes)", 6000)
 
-    def undo_edit(self) -> None:
-        """Undo the last colour edit (Ctrl+Z): the edited colour goes back to what it was, in
-        the palette shown now, with its lock as it was."""
-        if not self._edits or self._result is None:
-            return
-        old, new, was_locked, _job = self._edits[-1]
-        self._set_edits(self._edits[:-1])
-        self.palette_panel.set_color_locked(new, False)
-        self.palette_panel.set_color_locked(old, was_locked)
-        palette = self._result.quantized.palette.copy()
-        rows = np.flatnonzero((palette == new).all(axis=1))
-        if not len(rows):
-            self.message.emit(f"{hex_color(new)} is no longer in the palette; only its lock was "
-                              f"undone", 6000)
-            return
-        palette[rows[0]] = old
-        self.start_run(palette)
-        self.message.emit(f"Undone: {hex_color(new)} back to {hex_color(old)}", 4000)
+    # --- undo and redo --------------------------------------------------------------------------
 
-    def _forget_edit(self, job: int) -> None:
-        """An edit whose remap was cancelled or failed never showed: take its lock back too."""
-        if self._edits and self._edits[-1][3] == job:
-            old, new, was_locked, _job = self._edits[-1]
-            self._set_edits(self._edits[:-1])
-            self.palette_panel.set_color_locked(new, False)
-            self.palette_panel.set_color_locked(old, was_locked)
+    @property
+    def _result_locks(self) -> frozenset:
+        """The locks of the result shown (what a cancelled or failed run returns to)."""
+        state = self.history.shown()
+        return state.locks if state is not None else frozenset(self._result.settings.locked)
 
-    def _set_edits(self, edits: list) -> None:
-        self._edits = edits
-        self.undo_action.setEnabled(bool(edits))
+    def _update_history_actions(self) -> None:
+        undo, redo = self.history.undo_text(), self.history.redo_text()
+        self.undo_action.setEnabled(undo is not None)
+        self.undo_action.setText(f"&Undo {undo}" if undo else "&Undo")
+        self.redo_action.setEnabled(redo is not None)
+        self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
+
+    def undo(self) -> None:
+        """Show the previous result again, with its controls and locks (Ctrl+Z): nothing runs."""
+        text = self.history.undo_text()
+        state = self.history.undo()
+        if state is not None:
+            self._restore(state, f"Undone: {text}")
+
+    def redo(self) -> None:
+        """Show the result an undo took back (Ctrl+Shift+Z)."""
+        text = self.history.redo_text()
+        state = self.history.redo()
+        if state is not None:
+            self._restore(state, f"Redone: {text}")
+
+    def _restore(self, state: State, message: str) -> None:
+        """Show ``state``'s result, controls and locks; a run in progress is dropped."""
+        self._debounce.stop()
+        if self._running:
+            self.worker.cancel()
+        self._job += 1  # whatever is still on its way is stale now
+        self._result = state.result
+        self._update_history_actions()
+        self._back_to_result()
+        self.runFinished.emit(state.result)
+        self.message.emit(message, 4000)
 
     # --- exporting ------------------------------------------------------------------------------
 
