@@ -554,3 +554,79 @@ def test_error_map_shows_the_results_oklab_error_and_follows_new_results(qtbot, 
     assert not images.showing_error_map()
     np.testing.assert_array_equal(images._shown[1], second.image)
     assert images._titles[1].text == "Recoloured"
+
+
+# --- palette tools (issue 17, item 7) ----------------------------------------------------------
+
+
+def test_sorting_the_palette_reorders_it_and_later_runs_keep_the_order(qtbot, window,
+                                                                       small_image):
+    from palettelab.core.color.spaces import from_srgb
+
+    image = window.image
+    first = open_and_wait(qtbot, window, small_image)
+    assert (np.diff(first.quantized.counts) <= 0).all()  # by share
+    lightness = image.order_combo.findData("lightness")
+    sorted_ = rerun_and_wait(qtbot, window, lambda: image.order_combo.setCurrentIndex(lightness))
+    assert palette_set(sorted_.quantized.palette) == palette_set(first.quantized.palette)
+    assert (np.diff(from_srgb(sorted_.quantized.palette, "oklab")[:, 0]) >= 0).all()
+    np.testing.assert_array_equal(sorted_.image, first.image)  # same pixels, new order
+    assert image.undo_action.text() == "&Undo Sort by Lightness"
+    rerun = rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(10))
+    assert (np.diff(from_srgb(rerun.quantized.palette, "oklab")[:, 0]) >= 0).all()
+
+
+def test_delete_and_merge_take_one_colour_and_reconverge(qtbot, window, small_image):
+    image = window.image
+    first = open_and_wait(qtbot, window, small_image)
+    palette = first.quantized.palette
+    menu = image.palette_panel.row_menu(3)
+    delete = next(a for a in menu.actions() if a.text().startswith("Delete"))
+    deleted = rerun_and_wait(qtbot, window, delete.trigger)
+    assert deleted.quantized.palette.shape[0] == 15 and image.colors_spin.value() == 15
+    assert tuple(palette[3]) not in palette_set(deleted.quantized.palette)
+    assert not deleted.remapped  # converged again, not just remapped
+    assert deleted.psnr > first.psnr - 0.6
+    before = deleted.quantized
+    merge_menu = next(a.menu() for a in image.palette_panel.row_menu(0).actions() if a.menu())
+    choice = merge_menu.actions()[0]  # the nearest colour
+    merged = rerun_and_wait(qtbot, window, choice.trigger)
+    assert merged.quantized.palette.shape[0] == 14
+    assert image.undo_action.text() == "&Undo Colours 15 to 14"
+    assert rerun_and_wait(qtbot, window, image.undo_action.trigger).quantized is before
+
+
+def test_copy_palette_as_css_and_hex(qtbot, window, small_image):
+    image = window.image
+    result = open_and_wait(qtbot, window, small_image)
+    codes = [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in result.quantized.palette.tolist()]
+    image.copy_css_action.trigger()
+    css = QApplication.clipboard().text()
+    assert css.startswith(":root {") and all(f": {code};" in css for code in codes)
+    image.copy_hex_action.trigger()
+    assert QApplication.clipboard().text().split() == codes
+
+
+def test_map_to_a_palette_file_from_the_window(qtbot, window, small_image, tmp_path):
+    from palettelab.core.formats.palettes import write_palette
+
+    image = window.image
+    open_and_wait(qtbot, window, small_image)
+    target = np.array([[0, 0, 0], [255, 255, 255], [200, 40, 40]], np.uint8)
+    write_palette(tmp_path / "three.gpl", target)
+    image._ask_open_path = lambda *args: str(tmp_path / "three.gpl")
+    mapped = rerun_and_wait(qtbot, window, image.map_action.trigger)
+    np.testing.assert_array_equal(mapped.quantized.palette, target)
+    (tmp_path / "bad.gpl").write_text("not a palette")
+    image._ask_open_path = lambda *args: str(tmp_path / "bad.gpl")
+    image.map_action.trigger()
+    assert window.errors and "bad.gpl" in window.errors[-1][1]
+
+
+def test_exported_palettes_are_named_after_the_image(qtbot, window, small_image, tmp_path):
+    image = window.image
+    open_and_wait(qtbot, window, small_image)
+    image._ask_save_path = lambda *args: (str(tmp_path / "p.gpl"), "")
+    with worker_signal(qtbot, image.worker.exported, 30_000):
+        image.export_palette()
+    assert "Name: small" in (tmp_path / "p.gpl").read_text()

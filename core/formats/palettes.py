@@ -118,6 +118,15 @@ def write_palette(path: str | os.PathLike, colors, names: Sequence[str] | None =
         raise InputError(f"{where}: cannot write ({err.strerror or err})") from None
 
 
+def encode_palette(colors, suffix: str, *, title: str = "PaletteLab", counts=None) -> bytes:
+    """The bytes :func:`write_palette` would write to a file ending in ``suffix`` (".css",
+    ".txt", ...): for the clipboard."""
+    request = _request(colors, None, title, counts)
+    out = io.BytesIO()
+    _format(f"palette{suffix}").write(out, request)
+    return out.getvalue()
+
+
 def check_palette_path(path: str | os.PathLike) -> None:
     """InputError unless ``path`` has a palette extension and its folder exists.
 

@@ -526,7 +526,7 @@ def _result(img, colours, palette, labels, counts, space, dither, strength,
 def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "none",
              dither_strength: float = 1.0, locked: Iterable | None = (), random_state=0,
              progress: ProgressCallback | None = None,
-             n_init: int = DEFAULT_STARTS) -> Quantized:
+             n_init: int = DEFAULT_STARTS, init=None) -> Quantized:
     """Reduce ``image`` ((H, W, 3|4) uint8 sRGB) to a palette of ``n_colors`` colours.
 
     An image whose alpha has levels between 0 and 255 gets a palette with alpha
@@ -539,8 +539,11 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     must appear unchanged in the palette (None: none).  ``random_state``: None, an integer
     in [0, 2**32) or a numpy Generator (see
     :func:`~palettelab.core.checks.check_random_state`).  ``n_init``: k-means++ starts on
-    the histogram.  ``progress`` is called with :class:`Progress` as the run goes; an
-    exception it raises (e.g. to cancel) propagates out of ``quantize``.
+    the histogram.  ``init``: ``n_colors`` colours ((k, 3) 0..255) to converge from instead of
+    the starts (a palette after one colour was deleted or two merged; locked colours among
+    them stay put); not used with soft transparency.  ``progress`` is called with
+    :class:`Progress` as the run goes; an exception it raises (e.g. to cancel) propagates out
+    of ``quantize``.
     """
     img = _check_image(image)
     k = check_int(n_colors, "n_colors", low=1, high=MAX_COLORS)
@@ -550,6 +553,7 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     locked_rgb = _check_locked(locked, k)
     n_init = check_int(n_init, "n_init", low=1)
     rng = check_random_state(random_state)
+    start = None if init is None else _check_init(init, k, locked_rgb)
 
     if dither == "none" and alpha.has_soft_alpha(img):
         report = _AlphaReporter(progress, space)
@@ -560,7 +564,7 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     with _tables(img) as tables:
         colours = _visible_colours(img, space, tables)
         palette, labels, counts = _fit_palette(colours, k, locked_rgb, int(n_init), rng, space,
-                                               report)
+                                               report, start)
         return _result(img, colours, palette, labels, counts, space, dither, strength, report)
 
 
@@ -614,15 +618,41 @@ def _quantize_rgba(img: np.ndarray, k: int, space: str, locked_rgb: np.ndarray, 
                      alpha=levels[indices], space=space, palette_alpha=levels)
 
 
+def _check_init(init, k: int, locked_rgb: np.ndarray) -> np.ndarray:
+    """``init`` as k colours with the locked ones first (the order the centres need)."""
+    start = _check_palette(init)
+    if start.shape[0] != k:
+        raise InputError(f"init must have n_colors ({k}) colours, got {start.shape[0]}")
+    locked = {tuple(c) for c in locked_rgb.tolist()}
+    free = [c for c in start.tolist() if tuple(c) not in locked]
+    ordered = np.array([*locked_rgb.tolist(), *free], dtype=np.uint8).reshape(-1, 3)
+    if ordered.shape[0] != k:
+        raise InputError(f"init must hold every locked colour once among its {k} colours")
+    return ordered
+
+
+def _converge(colours: _Colours, bins: _Bins, start: np.ndarray, n_fixed: int, space: str,
+              report: _Reporter) -> np.ndarray:
+    """k-means from the given colours on the bins (or the colours when few), not from starts."""
+    X, w = _coarse(colours, bins) if colours.values.shape[0] <= _EXACT_LIMIT \
+        else (bins.means, bins.wsum)
+    return _kmeans(X, w, from_srgb(start, space), n_fixed, _REFINE_MAX_ITER,
+                   report.iterations("refining", 0.1, 0.7))[0]
+
+
 def _fit_palette(colours: _Colours, k: int, locked_rgb: np.ndarray, n_init: int, rng,
-                 space: str, report: _Reporter):
+                 space: str, report: _Reporter, start: np.ndarray | None = None):
     """The palette of ``k`` colours for weighted distinct colours, sorted by share; with the
-    labels of the colours and the pixels per entry."""
+    labels of the colours and the pixels per entry.  ``start``: k colours (locked first) to
+    converge from instead of the k-means++ starts."""
     bins = _bins(colours)
     palette = _small_palette(colours, locked_rgb, k)
     if palette is None:
         locked_values = from_srgb(locked_rgb, space)
-        C = _best_start(colours, bins, k, locked_values, n_init, rng, report)
+        if start is not None:
+            C = _converge(colours, bins, start, len(locked_rgb), space, report)
+        else:
+            C = _best_start(colours, bins, k, locked_values, n_init, rng, report)
         C = _polish(colours, bins, C, len(locked_rgb), report)
         palette = to_srgb8(C, space)
         palette[: len(locked_rgb)] = locked_rgb
@@ -680,6 +710,21 @@ def remap(image, palette, *, space: str = "oklab", dither: str = "none",
         labels, counts = _assign_colours(colours, _bins(colours), pal, space)
         return _result(img, colours, pal, labels, counts, space, dither, strength,
                        _Reporter(None, space))
+
+
+def reorder(q: Quantized, order: str) -> Quantized:
+    """``q`` with its palette in ``order`` ("share", "lightness" or "hue", see
+    :func:`palettelab.core.color.ordering.palette_order`); indices follow, pixels unchanged."""
+    from palettelab.core.color.ordering import palette_order
+
+    perm = palette_order(q.palette, q.counts, order)
+    if (perm == np.arange(perm.size)).all():
+        return q
+    rank = np.empty(perm.size, dtype=np.uint8)
+    rank[perm] = np.arange(perm.size, dtype=np.uint8)
+    levels = None if q.palette_alpha is None else q.palette_alpha[perm]
+    return Quantized(palette=q.palette[perm], indices=rank[q.indices], counts=q.counts[perm],
+                     alpha=q.alpha, space=q.space, palette_alpha=levels)
 
 
 class Remapper:

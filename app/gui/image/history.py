@@ -35,9 +35,11 @@ def _bytes(state: State) -> int:
 
 def describe(before: State, after: State) -> str:
     """What changed from ``before`` to ``after``, for the Undo and Redo menu entries."""
+    a, b = before.result.settings, after.result.settings
+    if a.order != b.order:
+        return f"Sort by {b.order.title()}"
     if after.result.remapped:
         return "Palette Change"
-    a, b = before.result.settings, after.result.settings
     changes: list[str] = []
     if a.n_colors != b.n_colors:
         changes.append(f"Colours {a.n_colors} to {b.n_colors}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFontDatabase,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QScrollArea,
     QToolButton,
     QVBoxLayout,
@@ -47,6 +48,7 @@ CLICK_TOOLTIP = "Click to copy the hex code; double-click to pick a new colour"
 SWATCH_SIZE = (28, 20)
 MAX_ROWS = 256  # the largest palette
 POOL_BATCH = 16  # rows built per idle moment
+MERGE_CHOICES = 8  # nearest colours offered in a row's "Merge With" menu
 SHOW_BATCH = 24  # rows shown per event-loop turn when k grows
 
 
@@ -143,6 +145,7 @@ class _PaletteRow(QWidget):
     copyRequested = Signal(int)
     editRequested = Signal(int)
     lockClicked = Signal(int, bool)
+    menuRequested = Signal(int, QPoint)  # right click: index, global position
 
     def __init__(
         self, index: int, lock_icon: QIcon, hex_size: QSize, share_size: QSize, parent: QWidget
@@ -178,6 +181,9 @@ class _PaletteRow(QWidget):
         for label in (self.swatch, self.hex_label):
             label.clicked.connect(lambda: self.copyRequested.emit(self._index))
             label.doubleClicked.connect(lambda: self.editRequested.emit(self._index))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(
+            lambda pos: self.menuRequested.emit(self._index, self.mapToGlobal(pos)))
         # ``clicked`` (not ``toggled``) so that the panel's own setChecked calls do not echo back.
         self.lock_button.clicked.connect(
             lambda checked: self.lockClicked.emit(self._index, checked)
@@ -222,6 +228,8 @@ class PalettePanel(QWidget):
     colorEdited = Signal(int, object)
     lockedChanged = Signal()
     message = Signal(str)
+    deleteRequested = Signal(int)  # entry to drop (k - 1, re-converge)
+    mergeRequested = Signal(int, int)  # two entries to merge into one (k - 1, re-converge)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -385,6 +393,7 @@ class PalettePanel(QWidget):
         row.copyRequested.connect(self._copy)
         row.editRequested.connect(self._edit)
         row.lockClicked.connect(self._on_lock_clicked)
+        row.menuRequested.connect(lambda index, where: self.row_menu(index).exec(where))
         row.hide()
         self._rows_layout.insertWidget(len(self._pool), row)
         self._pool.append(row)
@@ -454,6 +463,33 @@ class PalettePanel(QWidget):
             index = self._colors.index(old)
         self.colorEdited.emit(index, new)
 
+    def row_menu(self, index: int) -> QMenu:
+        """The right-click menu of entry ``index``: edit, copy, delete, merge with one of the
+        nearest colours (in OKLab)."""
+        menu = QMenu(self)
+        code = hex_color(self._colors[index])
+        menu.addAction("Edit Colour…", lambda: self._edit(index))
+        menu.addAction(f"Copy {code}", lambda: self._copy(index))
+        menu.addSeparator()
+        delete = menu.addAction(f"Delete {code}", lambda: self.deleteRequested.emit(index))
+        merge = menu.addMenu("Merge With")
+        for other in self._nearest(index):
+            action = merge.addAction(hex_color(self._colors[other]),
+                                     lambda j=other: self.mergeRequested.emit(index, j))
+            action.setIcon(_swatch_icon(QColor(*self._colors[other])))
+        delete.setEnabled(len(self._colors) > 2)  # the window's smallest palette
+        merge.setEnabled(len(self._colors) > 2)
+        return menu
+
+    def _nearest(self, index: int) -> list[int]:
+        """The other entries nearest to entry ``index`` in OKLab, nearest first."""
+        from palettelab.core.color.spaces import from_srgb  # numpy and Numba: not at start-up
+
+        lab = from_srgb(self._palette, "oklab")
+        distance = ((lab - lab[index]) ** 2).sum(axis=1)
+        distance[index] = np.inf
+        return np.argsort(distance, kind="stable")[:MERGE_CHOICES].tolist()[: len(lab) - 1]
+
     def _on_lock_clicked(self, index: int, checked: bool) -> None:
         rgb = self._colors[index]
         if checked:
@@ -463,6 +499,12 @@ class PalettePanel(QWidget):
         self._refresh_locks()  # other rows may show the same colour
         self.message.emit(f"{'Locked' if checked else 'Unlocked'} {hex_color(rgb)}")
         self.lockedChanged.emit()
+
+
+def _swatch_icon(color: QColor) -> QIcon:
+    pixmap = QPixmap(16, 16)
+    pixmap.fill(color)
+    return QIcon(pixmap)
 
 
 def _as_rgb(color: Iterable[int]) -> RGB:

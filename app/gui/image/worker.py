@@ -58,15 +58,18 @@ class Settings:
     random_state: int = 0
     n_init: int = 2
     locked: tuple[tuple[int, int, int], ...] = ()
+    order: str = "share"  # of the palette: "share", "lightness" or "hue"
 
 
 @dataclass(frozen=True)
 class Request:
-    """A run: quantize with ``settings``, or (``palette`` given) remap to that palette."""
+    """A run: quantize with ``settings``, or (``palette`` given) remap to that palette; ``init``:
+    the colours to converge from (after a delete or a merge) instead of fresh starts."""
 
     job: int
     settings: Settings
     palette: np.ndarray | None = None
+    init: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -307,7 +310,7 @@ class QuantizeWorker(WorkerHost):
     @exclusive
     def export(self, path: str, what: str, payload: object, confirmed: bool) -> None:
         """Write ``payload`` to ``path``: ``what`` is "image" (a Quantized) or "palette"
-        ((palette, counts)).  An image the file type cannot store as it is (soft transparency
+        ((palette, counts, title)).  An image the file type cannot store as it is (soft transparency
         in a GIF, say) is not written unless ``confirmed``: ``exportQuestion`` asks first (the
         check reads every pixel's alpha, 60-170 ms on 12 MP, so it runs here, not in the GUI)."""
         from palettelab.core.errors import InputError
@@ -323,8 +326,8 @@ class QuantizeWorker(WorkerHost):
             if what == "image":
                 notes = save_image(path, payload)
             else:
-                palette, counts = payload
-                write_palette(path, palette, counts=counts)
+                palette, counts, title = payload
+                write_palette(path, palette, counts=counts, title=title)
                 notes = []
         except (InputError, OSError) as exc:
             self.exportFailed.emit(str(exc))
@@ -389,7 +392,7 @@ class QuantizeWorker(WorkerHost):
     def _run(self, request: Request) -> None:
         from palettelab.core.color.spaces import from_srgb
         from palettelab.core.kernel_warmup import group_for
-        from palettelab.core.quantization.pipeline import Remapper, quantize, remap
+        from palettelab.core.quantization.pipeline import Remapper, quantize, remap, reorder
 
         s = request.settings
         job = request.job
@@ -428,9 +431,10 @@ class QuantizeWorker(WorkerHost):
             q = remap(self._pixels, request.palette, space=s.space, dither=s.dither,
                       dither_strength=s.dither_strength)
         else:
-            q = quantize(self._pixels, s.n_colors, space=s.space, dither=s.dither,
-                         dither_strength=s.dither_strength, locked=s.locked,
-                         random_state=s.random_state, progress=progress, n_init=s.n_init)
+            q = reorder(quantize(self._pixels, s.n_colors, space=s.space, dither=s.dither,
+                                 dither_strength=s.dither_strength, locked=s.locked,
+                                 random_state=s.random_state, progress=progress,
+                                 n_init=s.n_init, init=request.init), s.order)
         seconds = time.perf_counter() - start
         self.jobs.check(job)
         image = q.image()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -64,10 +64,12 @@ from palettelab.app.gui.image.worker import (
 )
 from palettelab.app.gui.worker_host import shutdown
 from palettelab.core.color.codes import hex_color
+from palettelab.core.errors import InputError
 from palettelab.core.kernel_warmup import IMAGE_GROUPS, NAMES
 
 SPACES = (("OKLab", "oklab"), ("Lab", "lab"), ("RGB", "rgb"))
 DITHERS = (("None", "none"), ("Floyd-Steinberg", "fs"), ("Ordered (Bayer)", "bayer"))
+ORDERS = (("Share", "share"), ("Lightness", "lightness"), ("Hue", "hue"))
 DEBOUNCE_MS = 250
 PROGRESS_WIDTH = 180  # px, fixed: a growing bar used to squeeze the status text
 
@@ -128,6 +130,8 @@ class ImageWorkspace(QWidget):
         self.images = ImagePair()
         self.palette_panel = PalettePanel()
         self.palette_panel.colorEdited.connect(self._edit_color)
+        self.palette_panel.deleteRequested.connect(self.delete_colour)
+        self.palette_panel.mergeRequested.connect(self.merge_colours)
         self.palette_panel.lockedChanged.connect(self._schedule_run)
         self.palette_panel.message.connect(lambda text: self.message.emit(text, 3000))
         self.scatter2d = ColorScatter2D()
@@ -175,6 +179,21 @@ class ImageWorkspace(QWidget):
         self.starts_spin.setValue(3)  # the pipeline's DEFAULT_STARTS, as the command line
         self.starts_spin.setToolTip("k-means starts: more starts, better palettes, slower")
         self.starts_spin.valueChanged.connect(self._schedule_run)
+        self.order_combo = QComboBox()
+        for label, value in ORDERS:
+            self.order_combo.addItem(label, value)
+        self.order_combo.setToolTip("Order of the palette, in the panel and in every export")
+        self.order_combo.currentIndexChanged.connect(self._order_changed)
+        self.copy_css_action = QAction("Copy Palette as &CSS", self)
+        self.copy_css_action.triggered.connect(lambda: self.copy_palette(".css"))
+        self.copy_hex_action = QAction("Copy Palette as &Hex List", self)
+        self.copy_hex_action.triggered.connect(lambda: self.copy_palette(".txt"))
+        self.map_action = QAction("&Map to Palette File…", self)
+        self.map_action.setToolTip("Recolour the image with the colours of a palette file "
+                                   "(.gpl .ase .aco .json .txt .css .png), no k-means")
+        self.map_action.triggered.connect(self.map_to_palette_file)
+        for action in (self.copy_css_action, self.copy_hex_action, self.map_action):
+            action.setEnabled(False)
 
         form = QFormLayout()
         colours = QHBoxLayout()
@@ -186,6 +205,7 @@ class ImageWorkspace(QWidget):
         form.addRow("Strength", self.strength_spin)
         form.addRow("Seed", self.seed_spin)
         form.addRow("Starts", self.starts_spin)
+        form.addRow("Palette order", self.order_combo)
         self.run_button = QPushButton("Re-run")
         self.run_button.clicked.connect(lambda: self.start_run())
         self.cancel_button = QPushButton("Cancel")
@@ -380,6 +400,7 @@ class ImageWorkspace(QWidget):
             random_state=self.seed_spin.value(),
             n_init=self.starts_spin.value(),
             locked=tuple(self.palette_panel.locked_colors()),
+            order=self.order_combo.currentData(),
         )
 
     def _schedule_run(self) -> None:
@@ -396,8 +417,10 @@ class ImageWorkspace(QWidget):
         self.strength_spin.setEnabled(self.dither_combo.currentData() == "fs")
         self._schedule_run()
 
-    def start_run(self, palette: np.ndarray | None = None) -> None:
-        """Start a run with the current settings (or remap to ``palette``); newest wins."""
+    def start_run(self, palette: np.ndarray | None = None,
+                  init: np.ndarray | None = None) -> None:
+        """Start a run with the current settings (or remap to ``palette``, or converge from
+        ``init``); newest wins."""
         if self._image_path is None:
             return
         self._debounce.stop()
@@ -408,7 +431,7 @@ class ImageWorkspace(QWidget):
         self.progress_bar.show()
         if palette is None:
             self.chart.clear()
-        self.worker.submit(Request(self._job, self.settings(), palette))
+        self.worker.submit(Request(self._job, self.settings(), palette, init))
 
     def cancel_run(self) -> None:
         """Stop the running job (Esc); the last finished result stays on screen."""
@@ -482,6 +505,8 @@ class ImageWorkspace(QWidget):
         self._show_result(result)
         for button in (self.export_image_button, self.export_palette_button):
             button.setEnabled(True)
+        for action in (self.copy_css_action, self.copy_hex_action, self.map_action):
+            action.setEnabled(True)
         self.runFinished.emit(result)
 
     def _show_result(self, result: Result) -> None:
@@ -511,6 +536,9 @@ class ImageWorkspace(QWidget):
         self.strength_spin.setValue(s.dither_strength)
         self.seed_spin.setValue(s.random_state)
         self.starts_spin.setValue(s.n_init)
+        self.order_combo.blockSignals(True)
+        self.order_combo.setCurrentIndex(max(self.order_combo.findData(s.order), 0))
+        self.order_combo.blockSignals(False)
         self._debounce.stop()  # showing is not a user change
 
     def _back_to_result(self) -> None:
@@ -560,6 +588,100 @@ class ImageWorkspace(QWidget):
         self.start_run(palette)
         self.message.emit(f"{hex_color(old)} changed to {hex_color(new)} and locked "
                           f"(Ctrl+Z undoes)", 6000)
+
+    # --- palette tools (issue 17, item 7) --------------------------------------------------------
+
+    def _order_changed(self) -> None:
+        """Put the shown palette in the chosen order at once (a remap keeps the order given);
+        later runs sort their palettes the same way."""
+        if self._result is None:
+            return
+        from palettelab.core.color.ordering import palette_order  # Numba: not at start-up
+
+        q = self._result.quantized
+        perm = palette_order(q.palette, q.counts, self.order_combo.currentData())
+        self.start_run(palette=q.palette[perm])
+
+    def _set_colours_quietly(self, k: int) -> None:
+        """Show ``k`` in the Colours box and slider without scheduling a run."""
+        for widget in (self.colors_spin, self.colors_slider):
+            widget.blockSignals(True)
+            widget.setValue(k)
+            widget.blockSignals(False)
+
+    def delete_colour(self, index: int) -> None:
+        """Drop palette entry ``index``: k - 1 colours, converged again from the others."""
+        if self._result is None or self._result.quantized.palette.shape[0] <= 2:
+            return
+        palette = self._result.quantized.palette
+        gone = tuple(int(v) for v in palette[index])
+        self.palette_panel.set_color_locked(gone, False)
+        self._set_colours_quietly(palette.shape[0] - 1)
+        self.start_run(init=np.delete(palette, index, axis=0))
+        self.message.emit(f"Deleted {hex_color(gone)}; {palette.shape[0] - 1} colours "
+                          f"re-converging (Ctrl+Z undoes)", 5000)
+
+    def merge_colours(self, index: int, other: int) -> None:
+        """Merge entries ``index`` and ``other`` into their pixel-weighted mean (in OKLab): k - 1
+        colours, converged again.  A lock on either moves to the merged colour."""
+        if self._result is None or index == other:
+            return
+        from palettelab.core.color.spaces import from_srgb, to_srgb8  # not at start-up
+
+        q = self._result.quantized
+        pair = q.palette[[index, other]]
+        weights = q.counts[[index, other]].astype(np.float64) + 1e-9
+        merged = to_srgb8((from_srgb(pair, "oklab") * weights[:, None]).sum(axis=0)[None]
+                          / weights.sum(), "oklab")[0]
+        locked = any(self.palette_panel.is_locked(c) for c in pair)
+        for colour in pair:
+            self.palette_panel.set_color_locked(colour, False)
+        palette = q.palette.copy()
+        palette[index] = merged
+        if locked:
+            self.palette_panel.set_color_locked(merged, True)
+        self._set_colours_quietly(palette.shape[0] - 1)
+        self.start_run(init=np.delete(palette, other, axis=0))
+        self.message.emit(f"Merged {hex_color(pair[0])} and {hex_color(pair[1])} into "
+                          f"{hex_color(merged)} (Ctrl+Z undoes)", 5000)
+
+    def copy_palette(self, suffix: str) -> None:
+        """Copy the palette as CSS custom properties (".css") or a hex list (".txt")."""
+        if self._result is None:
+            return
+        from palettelab.core.formats.palettes import encode_palette
+
+        text = encode_palette(self._result.quantized.palette, suffix,
+                              title=self._title()).decode()
+        QGuiApplication.clipboard().setText(text)
+        kind = "CSS" if suffix == ".css" else "a hex list"
+        self.message.emit(f"Copied {self._result.quantized.palette.shape[0]} colours as {kind}",
+                          3000)
+
+    def _title(self) -> str:
+        """The palette's name in the files that have one: the image's name."""
+        return Path(self._image_path or "PaletteLab").stem
+
+    def _ask_open_path(self, title: str, filters: str) -> str:
+        return QFileDialog.getOpenFileName(self, title, last_folder(self._settings), filters)[0]
+
+    def map_to_palette_file(self) -> None:
+        """Recolour the image with a palette file's colours (the command line's --map)."""
+        if self._result is None:
+            return
+        path = self._ask_open_path("Map to palette file", file_filter(PALETTE_TYPES))
+        if not path:
+            return
+        from palettelab.core.formats.palettes import read_palette
+
+        try:
+            colours = read_palette(path).colors
+        except InputError as exc:
+            self.error.emit("Cannot map to the palette", str(exc))
+            return
+        self._set_colours_quietly(min(max(colours.shape[0], 2), 256))
+        self.start_run(palette=colours)
+        self.message.emit(f"Mapped to the {colours.shape[0]} colours of {Path(path).name}", 5000)
 
     # --- undo and redo --------------------------------------------------------------------------
 
@@ -635,7 +757,7 @@ class ImageWorkspace(QWidget):
         path = self._save_path("Export palette", PALETTE_TYPES, self._suggestion(".gpl"))
         if path:
             q = self._result.quantized
-            self._export.emit(path, "palette", (q.palette, q.counts), False)
+            self._export.emit(path, "palette", (q.palette, q.counts, self._title()), False)
 
     def _on_load_failed(self, message: str) -> None:
         self.error.emit("Cannot open", message)
