@@ -393,7 +393,8 @@ class PalettePanel(QWidget):
         row.copyRequested.connect(self._copy)
         row.editRequested.connect(self._edit)
         row.lockClicked.connect(self._on_lock_clicked)
-        row.menuRequested.connect(lambda index, where: self.row_menu(index).exec(where))
+        row.menuRequested.connect(self._show_row_menu)  # a bound method: a lambda on self
+        # would keep every panel alive (and its row-building timers running) after it closed
         row.hide()
         self._rows_layout.insertWidget(len(self._pool), row)
         self._pool.append(row)
@@ -462,6 +463,9 @@ class PalettePanel(QWidget):
                 return
             index = self._colors.index(old)
         self.colorEdited.emit(index, new)
+
+    def _show_row_menu(self, index: int, where: QPoint) -> None:
+        self.row_menu(index).exec(where)
 
     def row_menu(self, index: int) -> QMenu:
         """The right-click menu of entry ``index``: edit, copy, delete, merge with one of the

@@ -431,10 +431,12 @@ class QuantizeWorker(WorkerHost):
             q = remap(self._pixels, request.palette, space=s.space, dither=s.dither,
                       dither_strength=s.dither_strength)
         else:
-            q = reorder(quantize(self._pixels, s.n_colors, space=s.space, dither=s.dither,
-                                 dither_strength=s.dither_strength, locked=s.locked,
-                                 random_state=s.random_state, progress=progress,
-                                 n_init=s.n_init, init=request.init), s.order)
+            q = quantize(self._pixels, s.n_colors, space=s.space, dither=s.dither,
+                         dither_strength=s.dither_strength, locked=s.locked,
+                         random_state=s.random_state, progress=progress, n_init=s.n_init,
+                         init=request.init)
+            if s.order != "share":  # by share is the quantizer's own order, as on the CLI
+                q = reorder(q, s.order)
         seconds = time.perf_counter() - start
         self.jobs.check(job)
         image = q.image()
