@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # numpy is imported when a job runs, not by ``palettelab --help``
     import numpy as np
 
+from palettelab.core.errors import InputError
+
 #: standard input or output, as named on the command line
 STDIO = "-"
 
@@ -33,6 +35,7 @@ class Settings:
     seed: int
     per_frame: bool = False
     matte: tuple[int, int, int] | None = None  # --matte: partial alpha flattened onto it
+    importance: str | None = None  # --importance MASK: grey levels weight the pixels
 
 
 @dataclass(frozen=True)
@@ -136,9 +139,28 @@ def quantized(pixels: np.ndarray, settings: Settings):
     if settings.target is not None:
         return remap(pixels, settings.target, space=settings.space, dither=settings.dither,
                      dither_strength=settings.strength)
+    weight = None if settings.importance is None else importance_map(settings.importance,
+                                                                         pixels.shape[:2])
     return quantize(pixels, settings.k, space=settings.space, dither=settings.dither,
                     dither_strength=settings.strength, locked=settings.lock,
-                    random_state=settings.seed)
+                    random_state=settings.seed, sample_weight=weight)
+
+
+def importance_map(path: str, shape: tuple[int, int]) -> np.ndarray:
+    """The weights of an importance mask image: its grey levels, 0 (ignore) to 255 (full
+    weight), as 0..1; it must be the input's size."""
+    import numpy as np
+
+    from palettelab.core.formats.image_read import load_image
+
+    mask = load_image(path).pixels
+    grey = mask[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    if grey.shape != shape:
+        raise InputError(f"{path}: the importance mask is {grey.shape[1]} x {grey.shape[0]}, "
+                         f"the image {shape[1]} x {shape[0]}; they must match")
+    if not grey.any():
+        raise InputError(f"{path}: the importance mask is black everywhere: nothing would count")
+    return grey / 255.0
 
 
 def matted(q, settings: Settings):

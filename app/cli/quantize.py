@@ -4,6 +4,7 @@
                [--dither none|fs|bayer] [--dither-strength F] [--lock HEX[,HEX...]]
                [--palette PALETTE_FILE] [--seed S] [--json] [--format png|gif|webp|tif|bmp]
                [--jobs N] [--quiet] [--shared] [--per-frame] [--matte HEX]
+               [--importance MASK.png]
     palettelab quantize IN --map PALETTE_FILE -o OUT [--dither ...]
 
 One input goes to the file OUT (``-``: standard input or output); several inputs, a directory
@@ -70,6 +71,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--palette", metavar="PALETTE_FILE",
                    help="also write the palette (.gpl .ase .aco .json .txt .css .png); "
                         "with several inputs, only with --shared")
+    p.add_argument("--importance", metavar="MASK", default=None,
+                   help="an image the size of IN whose grey levels weight its pixels: white "
+                        "counts fully, black (almost) not at all; one input only")
     p.add_argument("--matte", metavar="HEX", default=None,
                    help="flatten soft transparency onto this colour: entries at least half "
                         "opaque are blended onto it, the others become transparent (GIF does "
@@ -95,7 +99,8 @@ def _check_usage(args: argparse.Namespace, batch: bool) -> None:
                                          ("--palette", args.palette is not None),
                                          ("--seed", args.seed is not None),
                                          ("--shared", args.shared),
-                                         ("--per-frame", args.per_frame)) if used]
+                                         ("--per-frame", args.per_frame),
+                                         ("--importance", args.importance is not None)) if used]
         if clash:
             parser.error(f"--map uses the palette file as it is; {', '.join(clash)} "
                          f"cannot be combined with it")
@@ -105,6 +110,8 @@ def _check_usage(args: argparse.Namespace, batch: bool) -> None:
     if STDIO in args.inputs and len(args.inputs) > 1:
         parser.error("- (standard input) must be the only input")
     if batch:
+        if args.importance is not None:
+            parser.error("--importance is a mask for one image; give one input")
         if args.output == STDIO:
             parser.error("-o - (standard output) takes one input; give a directory for several")
         if args.palette is not None and not args.shared:
@@ -134,7 +141,7 @@ def _settings(args: argparse.Namespace, target) -> Settings:
     return Settings(k=args.k, target=target, space=args.space, dither=args.dither,
                     strength=args.dither_strength, lock=args.lock,
                     seed=0 if args.seed is None else args.seed, per_frame=args.per_frame,
-                    matte=matte)
+                    matte=matte, importance=args.importance)
 
 
 def _stdin() -> bytes:

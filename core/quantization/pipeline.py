@@ -526,7 +526,7 @@ def _result(img, colours, palette, labels, counts, space, dither, strength,
 def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "none",
              dither_strength: float = 1.0, locked: Iterable | None = (), random_state=0,
              progress: ProgressCallback | None = None,
-             n_init: int = DEFAULT_STARTS, init=None) -> Quantized:
+             n_init: int = DEFAULT_STARTS, init=None, sample_weight=None) -> Quantized:
     """Reduce ``image`` ((H, W, 3|4) uint8 sRGB) to a palette of ``n_colors`` colours.
 
     An image whose alpha has levels between 0 and 255 gets a palette with alpha
@@ -541,7 +541,9 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     :func:`~palettelab.core.checks.check_random_state`).  ``n_init``: k-means++ starts on
     the histogram.  ``init``: ``n_colors`` colours ((k, 3) 0..255) to converge from instead of
     the starts (a palette after one colour was deleted or two merged; locked colours among
-    them stay put); not used with soft transparency.  ``progress`` is called with
+    them stay put); not used with soft transparency.  ``sample_weight``: (H, W) importance of
+    each pixel (>= 0; an importance map: a face, a logo), by which its colour counts in the
+    histogram; ``counts`` stay pixels.  ``progress`` is called with
     :class:`Progress` as the run goes; an exception it raises (e.g. to cancel) propagates out
     of ``quantize``.
     """
@@ -554,18 +556,24 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     n_init = check_int(n_init, "n_init", low=1)
     rng = check_random_state(random_state)
     start = None if init is None else _check_init(init, k, locked_rgb)
+    weight = None if sample_weight is None else _check_weight(sample_weight, img)
 
     if dither == "none" and alpha.has_soft_alpha(img):
         report = _AlphaReporter(progress, space)
         report("histogram", 0.0)
-        return _quantize_rgba(img, k, space, locked_rgb, int(n_init), rng, report)
+        return _quantize_rgba(img, k, space, locked_rgb, int(n_init), rng, report, weight)
     report = _Reporter(progress, space)
     report("histogram", 0.0)
     with _tables(img) as tables:
         colours = _visible_colours(img, space, tables)
+        if weight is not None:
+            colours = _weighted(colours, img, weight)
         palette, labels, counts = _fit_palette(colours, k, locked_rgb, int(n_init), rng, space,
                                                report, start)
-        return _result(img, colours, palette, labels, counts, space, dither, strength, report)
+        if weight is not None:  # pixels per entry, not importance
+            counts = np.bincount(labels, colours.distinct.counts, palette.shape[0])
+        q = _result(img, colours, palette, labels, counts, space, dither, strength, report)
+    return q if weight is None else reorder(q, "share")
 
 
 class _AlphaReporter(_Reporter):
@@ -578,8 +586,9 @@ class _AlphaReporter(_Reporter):
         super().__call__(stage, fraction, centers, iteration, inertia)
 
 
-def _rgba_palette(colours: alpha.RGBAColours, X, k: int, locked_rgb: np.ndarray, n_init: int,
-                  rng, space: str, report: _Reporter) -> tuple[np.ndarray, np.ndarray]:
+def _rgba_palette(colours: alpha.RGBAColours, X, w, k: int, locked_rgb: np.ndarray,
+                  n_init: int, rng, space: str, report: _Reporter
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """k entries with alpha for the distinct RGBA colours: locked colours first (opaque), then
     one fully transparent entry when the image has clear pixels and there is room."""
     fixed = np.column_stack([locked_rgb, np.full(len(locked_rgb), 255)]).astype(np.uint8)
@@ -588,7 +597,6 @@ def _rgba_palette(colours: alpha.RGBAColours, X, k: int, locked_rgb: np.ndarray,
     merged = np.unique(np.vstack([fixed, colours.rgba]), axis=0)
     if merged.shape[0] <= k:
         return merged[:, :3].copy(), merged[:, 3].copy()
-    w = colours.counts.astype(np.float64)
     fixed_rows = alpha.features(fixed, space)
     C = _starts(X, w, k, fixed_rows, n_init, rng, report)[0][0]
     C = _kmeans(X, w, C, len(fixed), _REFINE_MAX_ITER, report.iterations("refining", 0.5, 0.9))[0]
@@ -598,13 +606,16 @@ def _rgba_palette(colours: alpha.RGBAColours, X, k: int, locked_rgb: np.ndarray,
 
 
 def _quantize_rgba(img: np.ndarray, k: int, space: str, locked_rgb: np.ndarray, n_init: int,
-                   rng, report: _Reporter) -> Quantized:
+                   rng, report: _Reporter, weight: np.ndarray | None) -> Quantized:
     """Quantize an image with soft transparency to a palette with alpha, most used first."""
     colours = alpha.distinct_rgba(img)
     if colours.rgba.shape[0] == 1 and colours.clear:
         raise InputError("the image is fully transparent: there are no colours to keep")
     X = alpha.features(colours.rgba, space)
-    rgb, levels = _rgba_palette(colours, X, k, locked_rgb, n_init, rng, space, report)
+    w = colours.counts.astype(np.float64)
+    if weight is not None:
+        w = np.maximum(np.bincount(colours.inverse, weight.ravel(), w.size), _MIN_WEIGHT * w)
+    rgb, levels = _rgba_palette(colours, X, w, k, locked_rgb, n_init, rng, space, report)
     report("remapping", 0.92)
     visible = colours.rgba[:, 3] > 0
     counts = np.bincount(alpha.nearest(colours, X, rgb, levels, space)[visible],
@@ -616,6 +627,43 @@ def _quantize_rgba(img: np.ndarray, k: int, space: str, locked_rgb: np.ndarray, 
     report("remapping", 1.0)
     return Quantized(palette=rgb, indices=indices, counts=counts.astype(np.int64),
                      alpha=levels[indices], space=space, palette_alpha=levels)
+
+
+#: the least a colour weighs, per pixel, under an importance map: a colour painted as
+#: unimportant still counts a little, so k-means never loses sight of it altogether
+_MIN_WEIGHT = 1e-3
+
+
+def _check_weight(sample_weight, img: np.ndarray) -> np.ndarray:
+    """``sample_weight`` as (H, W) float64, finite and >= 0, with weight on a visible pixel."""
+    try:
+        weight = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("sample_weight must be an (H, W) array of numbers") from None
+    if weight.shape != img.shape[:2]:
+        raise InputError(f"sample_weight must have the image's shape {img.shape[:2]}, got "
+                         f"{weight.shape}")
+    if not np.isfinite(weight).all() or (weight < 0).any():
+        raise InputError("sample_weight must be finite and >= 0")
+    visible = weight if img.shape[2] == 3 else weight[img[..., 3] > 0]
+    if not visible.any():
+        raise InputError("sample_weight is 0 on every visible pixel: nothing would count")
+    return weight
+
+
+def _weighted(colours: _Colours, img: np.ndarray, weight: np.ndarray) -> _Colours:
+    """``colours`` weighted by the importance of their pixels instead of counted."""
+    if img.shape[2] == 4:
+        visible = img[..., 3] > 0
+        pixels, weight = img[visible][:, :3], weight[visible]
+    else:
+        pixels, weight = img.reshape(-1, 3), weight.ravel()
+    rows = colours.rows if colours.rows is not None \
+        else colours.distinct.table[color_codes(pixels)]
+    m = colours.values.shape[0]
+    weights = np.maximum(np.bincount(rows, weight, m),
+                         _MIN_WEIGHT * colours.distinct.counts)
+    return _Colours(colours.distinct, colours.values, weights, colours.rows)
 
 
 def _check_init(init, k: int, locked_rgb: np.ndarray) -> np.ndarray:
