@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from gui_helpers import RUN_TIMEOUT, next_emission, open_and_wait, rerun_and_wait, worker_signal
 from PIL import Image
-from PySide6.QtCore import QRectF, QSettings, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -630,3 +630,71 @@ def test_exported_palettes_are_named_after_the_image(qtbot, window, small_image,
     with worker_signal(qtbot, image.worker.exported, 30_000):
         image.export_palette()
     assert "Name: small" in (tmp_path / "p.gpl").read_text()
+
+
+# --- importance and the eyedropper (issue 17, item 6) ------------------------------------------
+
+
+def test_painting_importance_reconverges_the_palette_for_what_was_painted(qtbot, window):
+    from palettelab.core.quantization.quality import psnr
+
+    image = window.image
+    path = ROOT / "resources" / "china.jpg"
+    original = load_image(path).pixels
+    image.colors_spin.setValue(8)
+    plain = open_and_wait(qtbot, window, path)
+    region = (slice(150, 260), slice(250, 420))
+    image.tool_buttons["brush"].click()
+    assert image.images.tool == "brush"
+    painted = rerun_and_wait(qtbot, window,
+                             lambda: image.images.paint_importance(250, 150, 420, 260))
+    gain = psnr(original[region], painted.image[region]) - psnr(original[region],
+                                                                plain.image[region])
+    assert gain > 1.0  # the roof and the tree got colours of their own
+    assert painted.quantized.counts.sum() == original.shape[0] * original.shape[1]
+    image.tool_buttons["eraser"].click()
+    assert image.images.tool == "eraser" and not image.tool_buttons["brush"].isChecked()
+    erased = rerun_and_wait(qtbot, window, image.clear_importance_button.click)
+    np.testing.assert_array_equal(erased.quantized.palette, plain.quantized.palette)
+
+
+def test_a_real_brush_stroke_paints_the_mask(qtbot, window, small_image):
+    image = window.image
+    open_and_wait(qtbot, window, small_image)
+    image.brush_spin.setValue(30)
+    image.tool_buttons["brush"].click()
+    view = image.images._views[0]
+    widget = image.images._layout.viewport()
+    centre = view.mapViewToScene(view.viewRect().center())
+    point = image.images._layout.mapFromScene(centre)
+    with qtbot.waitSignal(image.images.importanceChanged, timeout=5000):
+        qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=point)
+        qtbot.mouseMove(widget, point + QPoint(20, 0))
+        qtbot.mouseMove(widget, point + QPoint(40, 5))
+        qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=point + QPoint(40, 5))
+    mask = image.images.importance()
+    assert mask is not None and 100 < mask.sum() < mask.size / 2
+
+
+def test_the_eyedropper_adds_the_clicked_colour_locked(qtbot, window):
+    image = window.image
+    path = ROOT / "resources" / "china.jpg"
+    original = load_image(path).pixels
+    image.colors_spin.setValue(8)
+    first = open_and_wait(qtbot, window, path)
+    x, y = 330, 200
+    assert tuple(int(v) for v in original[y, x, :3]) not in palette_set(first.quantized.palette)
+    image.tool_buttons["eyedropper"].click()
+    view = image.images._views[0]
+    point = image.images._layout.mapFromScene(view.mapViewToScene(QPointF(x + 0.5, y + 0.5)))
+    widget = image.images._layout.viewport()
+    clicks: list[tuple[int, int]] = []
+    image.images.picked.connect(lambda px, py: clicks.append((px, py)))
+    picked = rerun_and_wait(qtbot, window, lambda: qtbot.mouseClick(
+        widget, Qt.MouseButton.LeftButton, pos=point))
+    assert len(clicks) == 1 and abs(clicks[0][0] - x) <= 1 and abs(clicks[0][1] - y) <= 1
+    colour = tuple(int(v) for v in original[clicks[0][1], clicks[0][0], :3])
+    assert colour in palette_set(picked.quantized.palette)
+    assert picked.quantized.palette.shape[0] == 9 and image.palette_panel.is_locked(colour)
+    again = rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(10))
+    assert colour in palette_set(again.quantized.palette)  # stays until unlocked

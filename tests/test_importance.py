@@ -77,3 +77,15 @@ def test_cli_importance_mask(china, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "small.png" in err and "must match" in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_coarse_mask_is_stretched_over_the_image():
+    from palettelab.core.quantization.importance import BOOST, weights_from_mask
+
+    mask = np.zeros((3, 4), np.uint8)
+    mask[1, 2] = 1
+    weight = weights_from_mask(mask, 2, (5, 7))
+    assert weight.shape == (5, 7)
+    assert (weight[2:4, 4:6] == BOOST).all() and weight.sum() == 35 - 4 + 4 * BOOST
+    with pytest.raises(InputError, match="cover"):
+        weights_from_mask(mask, 1, (5, 7))

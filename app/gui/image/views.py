@@ -11,6 +11,12 @@ view: no averaging, which would blend palette colours into colours the palette d
 it is re-cut, debounced, whenever the range or the widget size changes.  Compare mode shows the
 original in the right-hand view as well, for flicking between the two at one spot.
 
+The importance brush (issue 17) paints on the original, into a mask of at most ``MASK_SIDE``
+pixels a side stretched over the image (a brush is coarse, and a 12 MP mask would cost 400 ms a
+repaint): pyqtgraph's draw kernel writes a disc of 1 (brush) or 0 (eraser) into it at each drag
+step, and ``importanceChanged`` fires when a stroke ends.  The eyedropper reports the image pixel
+clicked (``picked``).
+
 An image with alpha is drawn over a checkerboard (white and light grey squares, as image editors
 show transparency), one item under each image: ``CHECKS`` squares across the longer side, a
 small array stretched over the image, so it costs nothing per frame.
@@ -27,6 +33,11 @@ from palettelab.core.quantization.compare import HEAT_SCALE  # numpy only: no Nu
 
 #: delay before re-cutting the visible part after a zoom, pan or resize
 RECUT_MS = 30
+#: the importance mask's longer side, at most
+MASK_SIDE = 1024
+#: how painted (importance) pixels are tinted on the original: orange, half transparent
+MASK_LUT = np.array([[0, 0, 0, 0], [255, 140, 0, 120]], dtype=np.uint8)
+TOOLS = ("none", "brush", "eraser", "eyedropper")
 #: checkerboard squares across the longer side of an image with alpha
 CHECKS = 48
 #: the checkerboard's two greys
@@ -60,10 +71,42 @@ class _Title(pg.LabelItem):
         self.updateGeometry()
 
 
+class _MaskItem(pg.ImageItem):
+    """The importance overlay on the original: painted by pyqtgraph's draw kernel; reports
+    each finished stroke, and clicks in eyedropper mode."""
+
+    def __init__(self, pair: ImagePair) -> None:
+        super().__init__(axisOrder="row-major")
+        self._pair = pair
+
+    def mouseDragEvent(self, ev) -> None:
+        super().mouseDragEvent(ev)
+        if self.drawKernel is not None and ev.isFinish():
+            self._pair.stroke_done()
+
+    def mouseClickEvent(self, ev) -> None:
+        left = ev.button() == Qt.MouseButton.LeftButton
+        if left and self._pair.tool == "eyedropper":
+            ev.accept()
+            self._pair.pick(ev.pos())
+            return
+        super().mouseClickEvent(ev)
+        if left and self.drawKernel is not None:
+            self._pair.stroke_done()
+
+    def hoverEvent(self, ev) -> None:
+        if not ev.isExit() and self._pair.tool == "eyedropper":
+            ev.acceptClicks(Qt.MouseButton.LeftButton)
+            return
+        super().hoverEvent(ev)
+
+
 class ImagePair(QWidget):
     """Two linked image views: "Original" and "Recoloured"."""
 
     compareChanged = Signal(bool)
+    importanceChanged = Signal()  # a brush or eraser stroke ended, or the mask was cleared
+    picked = Signal(int, int)  # eyedropper: x, y of the image pixel clicked
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -88,6 +131,13 @@ class ImagePair(QWidget):
             self._views.append(view)
             self._items.append(item)
             self._boards.append(board)
+        self._mask_item = _MaskItem(self)
+        self._mask_item.setZValue(1)
+        self._views[0].addItem(self._mask_item)
+        self._mask: np.ndarray | None = None  # (mh, mw) uint8 0/1, painted importance
+        self._mask_scale = 1  # image pixels per mask pixel
+        self.tool = "none"
+        self.brush_size = 40  # diameter, image pixels
         self._views[1].setXLink(self._views[0])
         self._views[1].setYLink(self._views[0])
         grid = self._layout.ci.layout
@@ -123,6 +173,7 @@ class ImagePair(QWidget):
         self._hint.hide()
         self._shown = [pixels, None]
         self._items[1].clear()
+        self._new_mask(w, h)
         board, rect = checkerboard(w, h)
         for item in self._boards:
             item.setImage(board, autoLevels=False, levels=None)
@@ -164,6 +215,82 @@ class ImagePair(QWidget):
             self._items[1].clear()
         else:
             self._refresh_item(1)
+
+    # --- importance and the eyedropper ----------------------------------------------------------
+
+    def _new_mask(self, width: int, height: int) -> None:
+        self._mask_scale = max(1, -(-max(width, height) // MASK_SIDE))
+        scale = self._mask_scale
+        self._mask = np.zeros((-(-height // scale), -(-width // scale)), dtype=np.uint8)
+        self._mask_item.setImage(self._mask, autoLevels=False, levels=(0, 1), lut=MASK_LUT)
+        self._mask_item.setRect(QRectF(0, 0, self._mask.shape[1] * scale,
+                                       self._mask.shape[0] * scale))
+        self._apply_tool()
+
+    def set_tool(self, tool: str) -> None:
+        """"brush" or "eraser" paint the importance mask on the original, "eyedropper" picks a
+        pixel, "none" pans and zooms."""
+        if tool not in TOOLS:
+            raise ValueError(f"tool must be one of {TOOLS}, got {tool!r}")
+        self.tool = tool
+        self._apply_tool()
+
+    def set_brush_size(self, size: int) -> None:
+        """The brush's diameter in image pixels."""
+        self.brush_size = max(1, int(size))
+        self._apply_tool()
+
+    def _apply_tool(self) -> None:
+        painting = self.tool in ("brush", "eraser") and self._mask is not None
+        self._views[0].setMouseEnabled(not painting, not painting)
+        if not painting:
+            self._mask_item.setDrawKernel(None)
+            return
+        radius = max(0.5, self.brush_size / self._mask_scale / 2)
+        side = int(np.ceil(radius)) * 2 + 1
+        centre = side // 2
+        yy, xx = np.mgrid[:side, :side]
+        disc = ((yy - centre) ** 2 + (xx - centre) ** 2 <= radius**2).astype(np.uint8)
+        value = 1 if self.tool == "brush" else 0
+        self._mask_item.setDrawKernel(np.full((side, side), value, np.uint8), mask=disc,
+                                      center=(centre, centre), mode="set")
+
+    def stroke_done(self) -> None:
+        self.importanceChanged.emit()
+
+    def pick(self, pos) -> None:
+        """An eyedropper click at ``pos`` (mask item coordinates): the image pixel there."""
+        if self._size is None:
+            return
+        w, h = self._size
+        x = min(w - 1, max(0, int(pos.x() * self._mask_scale)))
+        y = min(h - 1, max(0, int(pos.y() * self._mask_scale)))
+        self.picked.emit(x, y)
+
+    def importance(self) -> np.ndarray | None:
+        """The painted mask ((mh, mw) uint8, 1 where painted) and how many image pixels a
+        mask pixel spans, or None when nothing is painted."""
+        if self._mask is None or not self._mask.any():
+            return None
+        return self._mask.copy()
+
+    @property
+    def mask_scale(self) -> int:
+        return self._mask_scale
+
+    def paint_importance(self, x0: int, y0: int, x1: int, y1: int, value: int = 1) -> None:
+        """Paint (1) or erase (0) the image rectangle [x0, x1) x [y0, y1), as strokes do (for
+        scripts and tests)."""
+        scale = self._mask_scale
+        self._mask[y0 // scale:-(-y1 // scale), x0 // scale:-(-x1 // scale)] = value
+        self._mask_item.updateImage()
+        self.importanceChanged.emit()
+
+    def clear_importance(self) -> None:
+        if self._mask is not None and self._mask.any():
+            self._mask[:] = 0
+            self._mask_item.updateImage()
+            self.importanceChanged.emit()
 
     def _show_boards(self) -> None:
         """A checkerboard under each view that shows an image with alpha."""

@@ -70,6 +70,8 @@ class Request:
     settings: Settings
     palette: np.ndarray | None = None
     init: np.ndarray | None = None
+    importance: np.ndarray | None = None  # the painted mask (1 = matters more), if any
+    mask_scale: int = 1  # image pixels per mask pixel, each way
 
 
 @dataclass(frozen=True)
@@ -427,6 +429,12 @@ class QuantizeWorker(WorkerHost):
                                   p.palette, from_srgb(p.palette, s.space), preview))
 
         start = time.perf_counter()
+        weight = None
+        if request.importance is not None:
+            from palettelab.core.quantization.importance import weights_from_mask
+
+            weight = weights_from_mask(request.importance, request.mask_scale,
+                                       self._pixels.shape[:2])
         if request.palette is not None:
             q = remap(self._pixels, request.palette, space=s.space, dither=s.dither,
                       dither_strength=s.dither_strength)
@@ -434,7 +442,7 @@ class QuantizeWorker(WorkerHost):
             q = quantize(self._pixels, s.n_colors, space=s.space, dither=s.dither,
                          dither_strength=s.dither_strength, locked=s.locked,
                          random_state=s.random_state, progress=progress, n_init=s.n_init,
-                         init=request.init)
+                         init=request.init, sample_weight=weight)
             if s.order != "share":  # by share is the quantizer's own order, as on the CLI
                 q = reorder(q, s.order)
         seconds = time.perf_counter() - start

@@ -23,6 +23,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -70,6 +72,13 @@ from palettelab.core.kernel_warmup import IMAGE_GROUPS, NAMES
 SPACES = (("OKLab", "oklab"), ("Lab", "lab"), ("RGB", "rgb"))
 DITHERS = (("None", "none"), ("Floyd-Steinberg", "fs"), ("Ordered (Bayer)", "bayer"))
 ORDERS = (("Share", "share"), ("Lightness", "lightness"), ("Hue", "hue"))
+#: the tools of the original view: name, button text, tooltip
+TOOL_BUTTONS = (
+    ("brush", "Brush", "Paint on the original what matters most (a face, a logo): the palette "
+                       "serves it first"),
+    ("eraser", "Eraser", "Erase painted importance"),
+    ("eyedropper", "Pick", "Click a colour in the original to add it to the palette, locked"),
+)
 DEBOUNCE_MS = 250
 PROGRESS_WIDTH = 180  # px, fixed: a growing bar used to squeeze the status text
 
@@ -102,6 +111,8 @@ class ImageWorkspace(QWidget):
         self._result: Result | None = None
         self._samples: dict[str, Sample] = {}  # the scatter sample per space, for a cancel
         self.history = History()  # finished results, for undo and redo
+        self._original: np.ndarray | None = None  # the loaded pixels (for the eyedropper)
+        self._picked: list[tuple[int, int, int]] = []  # eyedropper colours, locked by the user
         self.export_question: QMessageBox | None = None  # the open "save anyway?" dialog
         self.compare_view: CompareView | None = None  # made when first asked for
         self._compare_job = 0
@@ -128,6 +139,8 @@ class ImageWorkspace(QWidget):
 
     def _build_views(self) -> None:
         self.images = ImagePair()
+        self.images.importanceChanged.connect(self._importance_changed)
+        self.images.picked.connect(self.pick_colour)
         self.palette_panel = PalettePanel()
         self.palette_panel.colorEdited.connect(self._edit_color)
         self.palette_panel.deleteRequested.connect(self.delete_colour)
@@ -194,6 +207,27 @@ class ImageWorkspace(QWidget):
         self.map_action.triggered.connect(self.map_to_palette_file)
         for action in (self.copy_css_action, self.copy_hex_action, self.map_action):
             action.setEnabled(False)
+        self.tool_buttons: dict[str, QToolButton] = {}
+        tools = QButtonGroup(self)
+        tools.setExclusive(False)  # a checked tool is unchecked by clicking it again
+        for tool, label, tip in TOOL_BUTTONS:
+            button = QToolButton()
+            button.setText(label)
+            button.setCheckable(True)
+            button.setToolTip(tip)
+            button.toggled.connect(lambda on, t=tool: self._tool_toggled(t, on))
+            tools.addButton(button)
+            self.tool_buttons[tool] = button
+        self.brush_spin = QSpinBox()
+        self.brush_spin.setRange(2, 2000)
+        self.brush_spin.setValue(self.images.brush_size)
+        self.brush_spin.setSuffix(" px")
+        self.brush_spin.setToolTip("Brush diameter, in image pixels")
+        self.brush_spin.valueChanged.connect(self.images.set_brush_size)
+        self.clear_importance_button = QToolButton()
+        self.clear_importance_button.setText("Clear")
+        self.clear_importance_button.setToolTip("Forget the painted importance")
+        self.clear_importance_button.clicked.connect(self.images.clear_importance)
 
         form = QFormLayout()
         colours = QHBoxLayout()
@@ -206,6 +240,12 @@ class ImageWorkspace(QWidget):
         form.addRow("Seed", self.seed_spin)
         form.addRow("Starts", self.starts_spin)
         form.addRow("Palette order", self.order_combo)
+        importance = QHBoxLayout()
+        for button in self.tool_buttons.values():
+            importance.addWidget(button)
+        importance.addWidget(self.brush_spin)
+        importance.addWidget(self.clear_importance_button)
+        form.addRow("Importance", importance)
         self.run_button = QPushButton("Re-run")
         self.run_button.clicked.connect(lambda: self.start_run())
         self.cancel_button = QPushButton("Cancel")
@@ -370,6 +410,8 @@ class ImageWorkspace(QWidget):
         self.history.clear()
         self._update_history_actions()
         cleared = self.palette_panel.clear_locks()
+        self._original = loaded.pixels
+        self._picked = []
         self.images.set_original(loaded.pixels)
         self.scatter2d.clear()
         self.scatter3d.clear()
@@ -399,9 +441,16 @@ class ImageWorkspace(QWidget):
             dither_strength=self.strength_spin.value(),
             random_state=self.seed_spin.value(),
             n_init=self.starts_spin.value(),
-            locked=tuple(self.palette_panel.locked_colors()),
+            locked=self._locks(),
             order=self.order_combo.currentData(),
         )
+
+    def _locks(self) -> tuple[tuple[int, int, int], ...]:
+        """The locked colours of the palette shown, then eyedropper picks still locked (not in
+        the palette until their run finishes)."""
+        shown = self.palette_panel.locked_colors()
+        picks = [c for c in self._picked if self.palette_panel.is_locked(c) and c not in shown]
+        return (*shown, *picks)
 
     def _schedule_run(self) -> None:
         if self._image_path is not None:
@@ -431,7 +480,8 @@ class ImageWorkspace(QWidget):
         self.progress_bar.show()
         if palette is None:
             self.chart.clear()
-        self.worker.submit(Request(self._job, self.settings(), palette, init))
+        self.worker.submit(Request(self._job, self.settings(), palette, init,
+                                   self.images.importance(), self.images.mask_scale))
 
     def cancel_run(self) -> None:
         """Stop the running job (Esc); the last finished result stays on screen."""
@@ -588,6 +638,39 @@ class ImageWorkspace(QWidget):
         self.start_run(palette)
         self.message.emit(f"{hex_color(old)} changed to {hex_color(new)} and locked "
                           f"(Ctrl+Z undoes)", 6000)
+
+    # --- importance and the eyedropper (issue 17, item 6) ----------------------------------------
+
+    def _tool_toggled(self, tool: str, on: bool) -> None:
+        """One tool at a time: checking one unchecks the others; none checked pans and zooms."""
+        if on:
+            for other, button in self.tool_buttons.items():
+                if other != tool:
+                    button.setChecked(False)
+            self.images.set_tool(tool)
+        elif not any(b.isChecked() for b in self.tool_buttons.values()):
+            self.images.set_tool("none")
+
+    def _importance_changed(self) -> None:
+        """A stroke ended: the palette re-converges with the painted pixels weighted up."""
+        self._schedule_run()
+
+    def pick_colour(self, x: int, y: int) -> None:
+        """Eyedropper: the original's colour at (x, y) joins the palette, locked (k + 1)."""
+        if self._result is None or self._original is None:
+            return
+        colour = tuple(int(v) for v in self._original[y, x, :3])
+        if self.palette_panel.is_locked(colour):
+            self.message.emit(f"{hex_color(colour)} is already locked", 3000)
+            return
+        k = self.colors_spin.value()
+        in_palette = colour in {tuple(c) for c in self._result.quantized.palette.tolist()}
+        if not in_palette and k < 256:
+            self._set_colours_quietly(k + 1)
+        self.palette_panel.set_color_locked(colour, True)
+        self._picked.append(colour)
+        self.start_run()
+        self.message.emit(f"Added {hex_color(colour)} from the image, locked", 5000)
 
     # --- palette tools (issue 17, item 7) --------------------------------------------------------
 
