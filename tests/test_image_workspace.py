@@ -698,3 +698,35 @@ def test_the_eyedropper_adds_the_clicked_colour_locked(qtbot, window):
     assert picked.quantized.palette.shape[0] == 9 and image.palette_panel.is_locked(colour)
     again = rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(10))
     assert colour in palette_set(again.quantized.palette)  # stays until unlocked
+
+
+# --- export sizes (issue 17, item 8) ----------------------------------------------------------
+
+
+def test_export_sizes_are_shown_before_saving_and_match_the_files(qtbot, window, small_image,
+                                                                  tmp_path):
+    from palettelab.app.gui.image.sizes import human_size
+
+    image = window.image
+    with qtbot.waitSignal(image.sizes.estimated, timeout=RUN_TIMEOUT) as measured:
+        result = open_and_wait(qtbot, window, small_image)
+    job, sizes = measured.args
+    assert job == result.job and set(sizes) == {"PNG", "GIF", "WebP"}
+    text = image.sizes_label.text()
+    for label, size in sizes.items():
+        assert f"{label} {human_size(size)}" in text
+    for suffix, label in ((".png", "PNG"), (".gif", "GIF"), (".webp", "WebP")):
+        target = tmp_path / f"out{suffix}"
+        image._ask_save_path = lambda *args, t=target: (str(t), "")
+        with worker_signal(qtbot, image.worker.exported, 30_000):
+            image.export_image()
+        assert target.stat().st_size == sizes[label]
+    with qtbot.waitSignal(image.sizes.estimated, timeout=RUN_TIMEOUT):
+        rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(4))
+    assert image.sizes_label.text() != text  # fewer colours, smaller files
+
+
+def test_human_sizes():
+    from palettelab.app.gui.image.sizes import human_size
+
+    assert [human_size(n) for n in (950, 12_345, 4_560_000)] == ["950 B", "12.3 KB", "4.56 MB"]

@@ -53,6 +53,7 @@ from palettelab.app.gui.image.export import (
 from palettelab.app.gui.image.history import History, State
 from palettelab.app.gui.image.palette_panel import PalettePanel
 from palettelab.app.gui.image.scatter_views import ColorScatter2D, ColorScatter3D, ConvergenceChart
+from palettelab.app.gui.image.sizes import SizeEstimator, human_size
 from palettelab.app.gui.image.status_label import ElidedLabel
 from palettelab.app.gui.image.views import ImagePair
 from palettelab.app.gui.image.worker import (
@@ -270,12 +271,18 @@ class ImageWorkspace(QWidget):
         exports = QHBoxLayout()
         exports.addWidget(self.export_image_button)
         exports.addWidget(self.export_palette_button)
+        self.sizes_label = QLabel("")
+        self.sizes_label.setToolTip("What the recoloured image would weigh as each type "
+                                    "(indexed PNG, GIF, lossless WebP), measured by encoding it")
+        self.sizes = SizeEstimator(self)
+        self.sizes.estimated.connect(self._on_sizes)
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addLayout(form)
         side_layout.addLayout(buttons)
         side_layout.addLayout(exports)
+        side_layout.addWidget(self.sizes_label)
         side_layout.addWidget(self.palette_panel, 1)
         side.setMinimumWidth(300)
 
@@ -412,6 +419,8 @@ class ImageWorkspace(QWidget):
         cleared = self.palette_panel.clear_locks()
         self._original = loaded.pixels
         self._picked = []
+        self.sizes.cancel()
+        self.sizes_label.setText("")
         self.images.set_original(loaded.pixels)
         self.scatter2d.clear()
         self.scatter3d.clear()
@@ -483,6 +492,14 @@ class ImageWorkspace(QWidget):
         self.worker.submit(Request(self._job, self.settings(), palette, init,
                                    self.images.importance(), self.images.mask_scale))
 
+    def _on_sizes(self, job: int, sizes: dict) -> None:
+        """The export sizes of a result: shown if it is still the one on screen."""
+        if self._result is None or job != self._result.job:
+            return
+        parts = [f"{label} {human_size(size) if size is not None else 'too large'}"
+                 for label, size in sizes.items()]
+        self.sizes_label.setText("Export sizes: " + " · ".join(parts))
+
     def cancel_run(self) -> None:
         """Stop the running job (Esc); the last finished result stays on screen."""
         if self._running:
@@ -553,6 +570,8 @@ class ImageWorkspace(QWidget):
         self.history.push(State(result, self.palette_panel.lock_set()))
         self._update_history_actions()
         self._show_result(result)
+        self.sizes_label.setText("Export sizes: measuring…")
+        self.sizes.request(result.job, result.quantized)
         for button in (self.export_image_button, self.export_palette_button):
             button.setEnabled(True)
         for action in (self.copy_css_action, self.copy_hex_action, self.map_action):
@@ -804,6 +823,7 @@ class ImageWorkspace(QWidget):
         self._result = state.result
         self._update_history_actions()
         self._back_to_result()
+        self.sizes.request(state.result.job, state.result.quantized)
         self.runFinished.emit(state.result)
         self.message.emit(message, 4000)
 
