@@ -730,3 +730,88 @@ def test_human_sizes():
     from palettelab.app.gui.image.sizes import human_size
 
     assert [human_size(n) for n in (950, 12_345, 4_560_000)] == ["950 B", "12.3 KB", "4.56 MB"]
+
+
+# --- image sets (issue 17, item 4) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_images(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("set")
+    paths = []
+    for name in ("china.jpg", "flower.jpg"):
+        path = folder / name.replace(".jpg", ".png")
+        Image.open(ROOT / "resources" / name).convert("RGB").resize((160, 107)).save(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def animation_file(tmp_path_factory) -> Path:
+    base = np.asarray(Image.open(ROOT / "resources" / "china.jpg").convert("RGB")
+                      .resize((96, 64)))
+    frames = [Image.fromarray(np.roll(base, 12 * i, axis=1)) for i in range(4)]
+    path = tmp_path_factory.mktemp("anim") / "pan.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=[60, 80, 60, 80],
+                   loop=0)
+    return path
+
+
+def _open_set(qtbot, window, paths):
+    with qtbot.waitSignal(window.image.runFinished, timeout=RUN_TIMEOUT) as done:
+        window.image.open_set([str(p) for p in paths])
+    return done.args[0]
+
+
+def test_an_image_set_has_one_palette_a_strip_and_exports_all(qtbot, window, two_images,
+                                                              tmp_path):
+    from palettelab.core.quantization.pipeline import remap, shared_palette
+
+    image = window.image
+    result = _open_set(qtbot, window, two_images)
+    pixels = [load_image(p).pixels for p in two_images]
+    expected, _ = shared_palette(pixels, 16, n_init=DEFAULT_STARTS)
+    np.testing.assert_array_equal(result.quantized.palette, expected)
+    np.testing.assert_array_equal(result.image, remap(pixels[0], expected).image())
+    strip = image.set_strip
+    assert strip.isVisible() and strip.list.count() == 2 and len(result.members) == 2
+    assert "50%" in strip.list.item(1).text() and "of 16 colours" in strip.list.item(1).text()
+    assert not strip.play_button.isVisible()  # stills: nothing to play
+    # click the second image in the strip: it shows, remapped to the same palette
+    rect = strip.list.visualItemRect(strip.list.item(1))
+    second = rerun_and_wait(qtbot, window, lambda: qtbot.mouseClick(
+        strip.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()))
+    np.testing.assert_array_equal(second.quantized.palette, expected)
+    np.testing.assert_array_equal(second.image, remap(pixels[1], expected).image())
+    # export all: one palette file named after the set, every image with that palette
+    assert image.export_set_action.isEnabled()
+    out = tmp_path / "export"
+    out.mkdir()
+    image._ask_folder = lambda title: str(out)
+    with worker_signal(qtbot, image.worker.exported, 30_000):
+        image.export_set_action.trigger()
+    assert sorted(p.name for p in out.iterdir()) == ["china-and-1-more.gpl", "china.png",
+                                                     "flower.png"]
+    assert len(read_palette(out / "china-and-1-more.gpl").colors) == 16
+    for path in (out / "china.png", out / "flower.png"):
+        colours = palette_set(np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3))
+        assert colours <= palette_set(expected)
+
+
+def test_an_animation_opens_as_a_set_and_plays_recoloured(qtbot, window, animation_file,
+                                                         small_image):
+    image = window.image
+    with qtbot.waitSignal(image.runFinished, timeout=RUN_TIMEOUT) as done:
+        window.open_path(animation_file)
+    result = done.args[0]
+    strip = image.set_strip
+    assert strip.list.count() == 4 and len(result.members) == 4
+    assert strip.play_button.isVisible() and "4 frames" in strip.title.text()
+    strip.play_button.click()
+    assert strip.playing()
+    seen = {strip.shown_frame()}
+    qtbot.waitUntil(lambda: seen.add(strip.shown_frame()) or len(seen) == 4, timeout=5000)
+    strip.play_button.click()
+    assert not strip.playing()
+    open_and_wait(qtbot, window, small_image)  # a single image: the strip goes
+    assert not strip.isVisible() and not image.export_set_action.isEnabled()

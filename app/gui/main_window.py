@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         image = self.image
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open Image S&et…", self.open_set_dialog, "Ctrl+Shift+O")
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.samples_menu = file_menu.addMenu("&Sample Images")
         for name in ("china.jpg", "flower.jpg"):
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
                                                 QKeySequence.StandardKey.Save)
         self.export_palette_action = self._action(file_menu, "Export &Palette…",
                                                   image.export_palette, "Ctrl+E")
+        file_menu.addAction(image.export_set_action)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -185,6 +187,14 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
+    def open_set_dialog(self) -> None:
+        """Open several images (or one animated GIF, APNG or WebP) as one set."""
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open image set",
+                                                last_folder(self._settings), IMAGE_FILTER)
+        if paths:
+            self.workspaces.setCurrentWidget(self.image)
+            self.image.open_set(paths)
+
     def _ask_open_path(self) -> str:
         path, _ = QFileDialog.getOpenFileName(self, "Open image", last_folder(self._settings),
                                               IMAGE_FILTER)
@@ -204,13 +214,20 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
-        if urls:
+        if len(urls) > 1:  # several images dropped: one set
+            self.workspaces.setCurrentWidget(self.image)
+            self.image.open_set([u.toLocalFile() for u in urls])
+            event.acceptProposedAction()
+        elif urls:
             self.open_path(urls[0].toLocalFile())
             event.acceptProposedAction()
 
     def _on_image_loaded(self, loaded: Loaded) -> None:
         h, w = loaded.pixels.shape[:2]
-        self.setWindowTitle(f"{Path(loaded.path).name} ({w} x {h}) - {TITLE}")
+        name = Path(loaded.path).name
+        if loaded.image_set is not None:
+            name = f"{loaded.image_set.title} ({len(loaded.image_set.names)} images)"
+        self.setWindowTitle(f"{name} ({w} x {h}) - {TITLE}")
         self._remember(loaded.path)
 
     # --- kernels --------------------------------------------------------------------------------

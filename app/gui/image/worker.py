@@ -30,6 +30,7 @@ The thread, the warm-up, staleness, frame pacing and the compute lock are the
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,8 +76,30 @@ class Request:
 
 
 @dataclass(frozen=True)
+class SetInfo:
+    """An image set as the strip shows it: each member's name, its share of the set's pixels
+    and a small picture; ``durations`` (ms per frame) when the set is an animation."""
+
+    title: str
+    names: tuple[str, ...]
+    shares: tuple[float, ...]
+    thumbnails: tuple[np.ndarray, ...]
+    durations: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of a set in a result: the colours of the shared palette it uses and its
+    picture recoloured with it."""
+
+    colours: int
+    thumbnail: np.ndarray
+
+
+@dataclass(frozen=True)
 class Loaded:
-    """A loaded image and what the views need of it (computed here, not in the GUI)."""
+    """A loaded image and what the views need of it (computed here, not in the GUI); with
+    ``image_set`` when it is the first member of an image set."""
 
     path: str
     pixels: np.ndarray
@@ -84,6 +107,7 @@ class Loaded:
     preview: np.ndarray
     sample_rgb: np.ndarray
     seconds: float
+    image_set: SetInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +154,7 @@ class Result:
     # the quantizer's stage of each inertia entry ("" for the NaN breaks), for the chart legend
     stages: list[str] = field(default_factory=list)
     remapped: bool = False  # the image remapped to a given palette (an edit, a compare pick)
+    members: tuple[Member, ...] = ()  # an image set's members with the shared palette
 
 
 @dataclass(frozen=True)
@@ -153,6 +178,13 @@ class Compared:
 
 #: the width of the compare view's pictures, computed here so the GUI draws small images only
 COMPARE_THUMBNAIL = 320
+#: the longer side of an image set's strip pictures and of its animated preview
+SET_THUMBNAIL = 160
+
+
+def _thumbnail(pixels: np.ndarray) -> np.ndarray:
+    step = max(1, -(-max(pixels.shape[:2]) // SET_THUMBNAIL))
+    return np.ascontiguousarray(pixels[::step, ::step])
 
 
 def _preview_step(pixels: np.ndarray) -> int:
@@ -186,12 +218,14 @@ class QuantizeWorker(WorkerHost):
     _wake = Signal()  # queued to this thread: run the newest request
     _useKernels = Signal(object)  # queued to this thread: tuple of kernel group names to load
     kernelsLoaded = Signal(object)  # tuple of the kernel groups loaded so far
+    memberSelected = Signal(object)  # Loaded: another member of the set is shown
 
     def __init__(self) -> None:
         super().__init__(self._warm_kernels)
         self._lock = threading.Lock()
         self._pending: Request | None = None
         self._pixels: np.ndarray | None = None
+        self._set = None  # palettelab.core.image_set.ImageSet when a set is open
         self._preview: np.ndarray | None = None
         self._sample: np.ndarray | None = None
         self._sample_space: str | None = None
@@ -259,19 +293,60 @@ class QuantizeWorker(WorkerHost):
 
     @Slot(str)
     def load(self, path: str) -> None:
-        """Read an image file; on failure the previous image stays loaded.  Not
-        :func:`exclusive`: it runs no kernel, so the original shows while the other worker
-        computes."""
+        """Read an image file (an animated one opens as an image set of its frames); on
+        failure the previous image stays loaded.  Not :func:`exclusive`: it runs no kernel, so
+        the original shows while the other worker computes."""
         from palettelab.core.errors import InputError
+        from palettelab.core.formats.animation import frame_count
         from palettelab.core.formats.image_read import load_image
 
+        if frame_count(path) > 1:
+            self.load_set([path])
+            return
         start = time.perf_counter()
         try:
             image = load_image(path)
         except InputError as exc:
             self.loadFailed.emit(str(exc))
             return
-        pixels = image.pixels
+        self._set = None
+        self._show(image.pixels)
+        self.loaded.emit(Loaded(str(path), image.pixels, image.notes, self._preview,
+                                self._sample, time.perf_counter() - start))
+
+    @Slot(object)
+    def load_set(self, paths: list[str]) -> None:
+        """Read an image set: several images, or one animated file's frames (issue 17)."""
+        from palettelab.core.errors import InputError
+        from palettelab.core.image_set import load_set, set_shares
+
+        start = time.perf_counter()
+        try:
+            image_set = load_set(paths)
+        except InputError as exc:
+            self.loadFailed.emit(str(exc))
+            return
+        self._set = image_set
+        self._show(image_set.images[0])
+        animation = image_set.animation
+        info = SetInfo(image_set.title, tuple(image_set.names), tuple(set_shares(image_set)),
+                       tuple(_thumbnail(img) for img in image_set.images),
+                       None if animation is None else tuple(animation.durations))
+        self.loaded.emit(Loaded(str(paths[0]), image_set.images[0], image_set.notes,
+                                self._preview, self._sample, time.perf_counter() - start, info))
+
+    @Slot(int)
+    def select_member(self, index: int) -> None:
+        """Show member ``index`` of the open set (the GUI then remaps it to the palette)."""
+        if self._set is None or not 0 <= index < len(self._set.images):
+            return
+        pixels = self._set.images[index]
+        self._show(pixels)
+        self.memberSelected.emit(Loaded(self._set.names[index], pixels, (), self._preview,
+                                        self._sample, 0.0))
+
+    def _show(self, pixels: np.ndarray) -> None:
+        """Make ``pixels`` the image runs work on, with its preview and scatter sample."""
         visible = pixels.reshape(-1, pixels.shape[2])
         if pixels.shape[2] == 4:
             visible = visible[visible[:, 3] > 0]
@@ -282,8 +357,6 @@ class QuantizeWorker(WorkerHost):
         self._preview = _preview(pixels)
         self._sample = np.ascontiguousarray(visible[np.sort(pick), :3])
         self._sample_space = None
-        self.loaded.emit(Loaded(str(path), pixels, image.notes, self._preview, self._sample,
-                                time.perf_counter() - start))
 
     @Slot()
     @exclusive
@@ -335,6 +408,27 @@ class QuantizeWorker(WorkerHost):
             self.exportFailed.emit(str(exc))
             return
         self.exported.emit(path, notes)
+
+    @Slot(str, object, object)
+    @exclusive
+    def export_set(self, folder: str, palette: np.ndarray, settings: Settings) -> None:
+        """Write the set's palette and every member remapped to it into ``folder``, all or
+        none (an animation as one GIF, its timing kept)."""
+        from palettelab.core.errors import InputError
+        from palettelab.core.image_set import quantize_set, save_set
+
+        if self._set is None:
+            return
+        try:
+            result = quantize_set(self._set.images, space=settings.space,
+                                  dither=settings.dither, palette=palette)
+            suffix = ".gif" if self._set.animation is not None else ".png"
+            written = save_set(folder, self._set, result, image_suffix=suffix)
+        except (InputError, OSError) as exc:
+            self.exportFailed.emit(str(exc))
+            return
+        self.exported.emit(folder, [f"{len(written)} files: "
+                                    + ", ".join(os.path.basename(p) for p in written)])
 
     @Slot(int, object)
     @exclusive
@@ -435,8 +529,16 @@ class QuantizeWorker(WorkerHost):
 
             weight = weights_from_mask(request.importance, request.mask_scale,
                                        self._pixels.shape[:2])
-        if request.palette is not None:
-            q = remap(self._pixels, request.palette, space=s.space, dither=s.dither,
+        palette = request.palette
+        if self._set is not None and palette is None:  # one palette for the whole set
+            from palettelab.core.quantization.pipeline import shared_palette
+
+            palette = shared_palette(self._set.images, s.n_colors, space=s.space,
+                                     locked=s.locked, random_state=s.random_state,
+                                     n_init=s.n_init)[0]
+            self.jobs.check(job)
+        if palette is not None:
+            q = remap(self._pixels, palette, space=s.space, dither=s.dither,
                       dither_strength=s.dither_strength)
         else:
             q = quantize(self._pixels, s.n_colors, space=s.space, dither=s.dither,
@@ -449,9 +551,21 @@ class QuantizeWorker(WorkerHost):
         self.jobs.check(job)
         image = q.image()
         psnr, error, sampled = self._quality(image)
+        members = self._members(q.palette, s) if self._set is not None else ()
         self.finished.emit(Result(job, s, q, image, from_srgb(q.palette, s.space), seconds,
                                   psnr, error, sampled, inertia, stages,
-                                  remapped=request.palette is not None))
+                                  remapped=request.palette is not None, members=members))
+
+    def _members(self, palette: np.ndarray, s: Settings) -> tuple[Member, ...]:
+        """Every member's small picture remapped to the set's palette, and its colours."""
+        from palettelab.core.quantization.pipeline import remap
+
+        members = []
+        for image in self._set.images:
+            small = remap(_thumbnail(image), palette, space=s.space, dither=s.dither,
+                          dither_strength=s.dither_strength)
+            members.append(Member(int((small.counts > 0).sum()), small.image()))
+        return tuple(members)
 
     def _show_preview(self, request: Request) -> None:
         """A plain-numpy picture while the run's kernels compile: a live frame, then the run

@@ -53,6 +53,7 @@ from palettelab.app.gui.image.export import (
 from palettelab.app.gui.image.history import History, State
 from palettelab.app.gui.image.palette_panel import PalettePanel
 from palettelab.app.gui.image.scatter_views import ColorScatter2D, ColorScatter3D, ConvergenceChart
+from palettelab.app.gui.image.set_strip import SetStrip
 from palettelab.app.gui.image.sizes import SizeEstimator, human_size
 from palettelab.app.gui.image.status_label import ElidedLabel
 from palettelab.app.gui.image.views import ImagePair
@@ -94,6 +95,9 @@ class ImageWorkspace(QWidget):
 
     # to the worker (queued: they run in its thread)
     _load = Signal(str)
+    _loadSet = Signal(object)  # list of paths
+    _selectMember = Signal(int)
+    _exportSet = Signal(str, object, object)  # folder, palette, settings
     _export = Signal(str, str, object, bool)
     _compare = Signal(int, int, int)  # job, colours, seed
     _errorMap = Signal(int, object)  # job of the result, its image
@@ -140,6 +144,8 @@ class ImageWorkspace(QWidget):
 
     def _build_views(self) -> None:
         self.images = ImagePair()
+        self.set_strip = SetStrip()
+        self.set_strip.selected.connect(self._selectMember)
         self.images.importanceChanged.connect(self._importance_changed)
         self.images.picked.connect(self.pick_colour)
         self.palette_panel = PalettePanel()
@@ -202,6 +208,11 @@ class ImageWorkspace(QWidget):
         self.copy_css_action.triggered.connect(lambda: self.copy_palette(".css"))
         self.copy_hex_action = QAction("Copy Palette as &Hex List", self)
         self.copy_hex_action.triggered.connect(lambda: self.copy_palette(".txt"))
+        self.export_set_action = QAction("Export Image &Set…", self)
+        self.export_set_action.setToolTip("Write the shared palette and every image of the set "
+                                          "with it into a folder")
+        self.export_set_action.setEnabled(False)
+        self.export_set_action.triggered.connect(self.export_set)
         self.map_action = QAction("&Map to Palette File…", self)
         self.map_action.setToolTip("Recolour the image with the colours of a palette file "
                                    "(.gpl .ase .aco .json .txt .css .png), no k-means")
@@ -288,6 +299,7 @@ class ImageWorkspace(QWidget):
 
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.images)
+        left.addWidget(self.set_strip)
         left.addWidget(self.tabs)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 2)
@@ -319,6 +331,10 @@ class ImageWorkspace(QWidget):
     def _start_worker(self) -> None:
         self.worker = QuantizeWorker()
         self._load.connect(self.worker.load)
+        self._loadSet.connect(self.worker.load_set)
+        self._selectMember.connect(self.worker.select_member)
+        self._exportSet.connect(self.worker.export_set)
+        self.worker.memberSelected.connect(self._on_member)
         self._export.connect(self.worker.export)
         self.worker.ready.connect(self._on_ready)
         self.worker.loaded.connect(self._on_loaded)
@@ -406,6 +422,28 @@ class ImageWorkspace(QWidget):
         """Read an image in the worker; what is shown stays until it is read."""
         self._load.emit(str(path))
 
+    def open_set(self, paths: list[str]) -> None:
+        """Read several images (or one animated file) as one set with one palette."""
+        self._loadSet.emit([str(p) for p in paths])
+
+    def _on_member(self, loaded: Loaded) -> None:
+        """Another member of the set: show it, remapped to the set's palette."""
+        self._original = loaded.pixels
+        self.images.set_original(loaded.pixels)
+        if self._result is not None:
+            self.start_run(palette=self._result.quantized.palette)
+
+    def export_set(self) -> None:
+        """Write the set's palette and every member with it into a folder (all or none)."""
+        if self._result is None or not self._result.members:
+            return
+        folder = self._ask_folder("Export image set to folder")
+        if folder:
+            self._exportSet.emit(folder, self._result.quantized.palette, self._result.settings)
+
+    def _ask_folder(self, title: str) -> str:
+        return QFileDialog.getExistingDirectory(self, title, last_folder(self._settings))
+
     def _on_loaded(self, loaded: Loaded) -> None:
         """A new image: locks and colour edits belong to the old one's palette, so they go
         (before, they carried over silently into the new image's run), and the message says so.
@@ -419,6 +457,8 @@ class ImageWorkspace(QWidget):
         cleared = self.palette_panel.clear_locks()
         self._original = loaded.pixels
         self._picked = []
+        self.set_strip.set_info(loaded.image_set)
+        self.export_set_action.setEnabled(False)
         self.sizes.cancel()
         self.sizes_label.setText("")
         self.images.set_original(loaded.pixels)
@@ -426,6 +466,9 @@ class ImageWorkspace(QWidget):
         self.scatter3d.clear()
         self.chart.clear()
         message = f"Opened {Path(loaded.path).name} in {loaded.seconds:.2f} s"
+        if loaded.image_set is not None:
+            message = (f"Opened the set {loaded.image_set.title} ({len(loaded.image_set.names)} "
+                       f"images, one palette) in {loaded.seconds:.2f} s")
         if loaded.notes:
             message += " - " + "; ".join(loaded.notes)
         if cleared:
@@ -570,6 +613,9 @@ class ImageWorkspace(QWidget):
         self.history.push(State(result, self.palette_panel.lock_set()))
         self._update_history_actions()
         self._show_result(result)
+        if result.members:
+            self.set_strip.set_members(result.members, result.quantized.palette.shape[0])
+        self.export_set_action.setEnabled(bool(result.members))
         self.sizes_label.setText("Export sizes: measuring…")
         self.sizes.request(result.job, result.quantized)
         for button in (self.export_image_button, self.export_palette_button):
