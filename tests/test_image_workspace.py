@@ -246,8 +246,16 @@ def test_soft_transparency_exports_an_8_bit_png_with_alpha_in_its_palette(qtbot,
 def test_transparent_images_are_shown_on_a_checkerboard(qtbot, window, small_image, tmp_path):
     """Issue 17: transparent areas showed the view's dark background, as if black."""
     images = window.image.images
-    open_and_wait(qtbot, window, ROOT / "resources" / "logo.png")
+    result = open_and_wait(qtbot, window, ROOT / "resources" / "logo.png")
     assert images.showing_checkerboard(0) and images.showing_checkerboard(1)
+    # the palette shows each entry's alpha too: #rrggbbaa, over a checkerboard
+    levels = result.quantized.palette_alpha
+    rows = window.image.palette_panel._rows
+    for row, (r, g, b), a in zip(rows, result.quantized.palette.tolist(), levels.tolist(),
+                                 strict=True):
+        suffix = f"{a:02x}" if a < 255 else ""
+        assert row.hex_label.text() == f"#{r:02x}{g:02x}{b:02x}{suffix}"
+        assert row.swatch.color().alpha() == a
     window.image.error_action.setChecked(True)  # the heat map is opaque: no board under it
     qtbot.waitUntil(images.showing_error_map, timeout=30_000)
     assert images.showing_checkerboard(0) and not images.showing_checkerboard(1)
@@ -499,6 +507,11 @@ def test_compare_view_shows_every_method_and_continues_from_the_one_clicked(qtbo
     np.testing.assert_array_equal(image.palette_panel.palette(), adopted.palette)
     assert any("median-cut" in text for text in window.messages)
     assert not window.errors
+    # a compare pick is one undo step (issue 17, item 5)
+    assert image.undo_action.text() == "&Undo Palette Change"
+    before = rerun_and_wait(qtbot, window, image.undo_action.trigger)
+    assert before.quantized.palette.shape == (16, 3) and not before.remapped
+    assert rerun_and_wait(qtbot, window, image.redo_action.trigger).quantized is adopted
 
 
 def test_a_stale_comparison_stops_between_methods(qtbot, window, small_image):
@@ -713,14 +726,14 @@ def test_export_sizes_are_shown_before_saving_and_match_the_files(qtbot, window,
     job, sizes = measured.args
     assert job == result.job and set(sizes) == {"PNG", "GIF", "WebP"}
     text = image.sizes_label.text()
-    for label, size in sizes.items():
-        assert f"{label} {human_size(size)}" in text
+    for label, (size, exact) in sizes.items():
+        assert exact and f"{label} {human_size(size)}" in text
     for suffix, label in ((".png", "PNG"), (".gif", "GIF"), (".webp", "WebP")):
         target = tmp_path / f"out{suffix}"
         image._ask_save_path = lambda *args, t=target: (str(t), "")
         with worker_signal(qtbot, image.worker.exported, 30_000):
             image.export_image()
-        assert target.stat().st_size == sizes[label]
+        assert target.stat().st_size == sizes[label][0]
     with qtbot.waitSignal(image.sizes.estimated, timeout=RUN_TIMEOUT):
         rerun_and_wait(qtbot, window, lambda: image.colors_spin.setValue(4))
     assert image.sizes_label.text() != text  # fewer colours, smaller files

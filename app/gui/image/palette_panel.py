@@ -134,6 +134,12 @@ class _Swatch(_ClickLabel):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         with QPainter(self) as painter:
+            if self._color.alpha() < 255:  # a checkerboard shows through, as in the views
+                cell = SWATCH_SIZE[1] // 4
+                for y in range(0, self.height(), cell):
+                    for x in range(0, self.width(), cell):
+                        grey = 255 if (x // cell + y // cell) % 2 == 0 else 204
+                        painter.fillRect(x, y, cell, cell, QColor(grey, grey, grey))
             painter.fillRect(self.rect(), self._color)
             painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
             painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
@@ -153,6 +159,7 @@ class _PaletteRow(QWidget):
         super().__init__(parent)
         self._index = index
         self._rgb: RGB | None = None
+        self._alpha = 255
         self._share: str | None = None
         self.setObjectName("paletteRow")
 
@@ -182,20 +189,23 @@ class _PaletteRow(QWidget):
             label.clicked.connect(lambda: self.copyRequested.emit(self._index))
             label.doubleClicked.connect(lambda: self.editRequested.emit(self._index))
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.customContextMenuRequested.connect(
-            lambda pos: self.menuRequested.emit(self._index, self.mapToGlobal(pos)))
+        self.customContextMenuRequested.connect(self._menu_at)
         # ``clicked`` (not ``toggled``) so that the panel's own setChecked calls do not echo back.
         self.lock_button.clicked.connect(
             lambda checked: self.lockClicked.emit(self._index, checked)
         )
 
-    def set_entry(self, rgb: RGB, share: str, locked: bool) -> None:
-        """Show ``rgb`` with its share text; cheap when nothing changed (the common live case)."""
+    def _menu_at(self, pos: QPoint) -> None:
+        self.menuRequested.emit(self._index, self.mapToGlobal(pos))
+
+    def set_entry(self, rgb: RGB, share: str, locked: bool, alpha: int = 255) -> None:
+        """Show ``rgb`` (at ``alpha``: a palette with alpha shows #rrggbbaa over a
+        checkerboard) with its share text; cheap when nothing changed (the common live case)."""
         changed = False
-        if rgb != self._rgb:
-            self._rgb = rgb
-            code = hex_color(rgb)
-            self.swatch.set_color(QColor(*rgb))
+        if (rgb, alpha) != (self._rgb, self._alpha):
+            self._rgb, self._alpha = rgb, alpha
+            code = hex_color(rgb) + (f"{alpha:02x}" if alpha < 255 else "")
+            self.swatch.set_color(QColor(*rgb, alpha))
             self.hex_label.setText(code)
             self.lock_button.setAccessibleName(f"Lock {code}")
             changed = True
@@ -205,7 +215,9 @@ class _PaletteRow(QWidget):
             changed = True
         if changed:
             shown = "share unknown" if share == UNKNOWN_SHARE else f"{share} of the pixels"
-            self.setAccessibleName(f"Colour {self._index + 1}: {hex_color(rgb)}, {shown}")
+            opacity = f", {alpha / 255:.0%} opaque" if alpha < 255 else ""
+            self.setAccessibleName(f"Colour {self._index + 1}: {hex_color(rgb)}{opacity}, "
+                                   f"{shown}")
         self.set_locked(locked)
 
     def set_locked(self, locked: bool) -> None:
@@ -235,6 +247,7 @@ class PalettePanel(QWidget):
         super().__init__(parent)
         self._colors: list[RGB] = []
         self._palette = np.zeros((0, 3), dtype=np.uint8)
+        self._alphas: list[int] = []
         self._locked: set[RGB] = set()
         self._rows: list[_PaletteRow] = []  # the first k of the pool, shown
         self._pool: list[_PaletteRow] = []
@@ -244,7 +257,7 @@ class PalettePanel(QWidget):
         mono = QFontMetrics(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         text = self.fontMetrics()
         height = max(SWATCH_SIZE[1], mono.height() + 2, text.height() + 2)
-        self._hex_size = QSize(mono.horizontalAdvance("#888888") + 6, height)
+        self._hex_size = QSize(mono.horizontalAdvance("#88888888") + 6, height)
         self._share_size = QSize(text.horizontalAdvance("100.0%") + 6, height)
 
         title = QLabel("Palette", self)
@@ -279,8 +292,10 @@ class PalettePanel(QWidget):
         self._show_timer.setSingleShot(True)
         self._show_timer.timeout.connect(self._show_batch)
 
-    def set_palette(self, palette: np.ndarray, counts: np.ndarray | None) -> None:
-        """Show ``palette`` ((k, 3) uint8 sRGB, already sorted) with pixel ``counts`` (k,).
+    def set_palette(self, palette: np.ndarray, counts: np.ndarray | None,
+                    alpha: np.ndarray | None = None) -> None:
+        """Show ``palette`` ((k, 3) uint8 sRGB, already sorted) with pixel ``counts`` (k,) and,
+        for a palette with alpha, each entry's ``alpha`` (k,).
 
         ``counts`` is None during a live preview, when shares are not known yet. The arrays are
         copied: a worker may reuse its buffers for the next update.
@@ -305,12 +320,14 @@ class PalettePanel(QWidget):
 
         self._palette = palette.copy()
         self._colors = [tuple(c) for c in self._palette.tolist()]
+        self._alphas = [255] * k if alpha is None else [int(a) for a in alpha]
         if k != len(self._rows):
             self._resize_rows(k)
             self._update_count()
         locked = self._locked
-        for row, rgb, share in zip(self._rows, self._colors, shares, strict=True):
-            row.set_entry(rgb, share, rgb in locked)
+        for row, rgb, share, level in zip(self._rows, self._colors, shares, self._alphas,
+                                          strict=True):
+            row.set_entry(rgb, share, rgb in locked, level)
 
     def palette(self) -> np.ndarray:  # type: ignore[override]
         """The colours shown, (k, 3) uint8 (a copy)."""

@@ -1,6 +1,7 @@
 """What each export would weigh, before saving (issue 17, item 8), as Save for Web shows it.
 
 After each finished result the image is encoded, in memory, as every type the export offers
+(a large image: bands of its rows, scaled)
 (indexed PNG, GIF, lossless WebP) in a background thread: the encoders (zlib, libwebp) release
 the GIL, so the window stays live, and the worker thread stays free for the next run.  A newer
 result supersedes an older one between two formats; the sizes of an old result are never shown.
@@ -28,7 +29,9 @@ def human_size(size: int) -> str:
 
 
 class SizeEstimator(QObject):
-    """Encodes results in a background thread; ``estimated(job, {label: bytes or None})``."""
+    """Encodes results in a background thread; ``estimated(job, {label: (bytes, exact) or
+    None})``: a large image is estimated from bands of its rows
+    (:func:`palettelab.core.formats.image_write.estimate_size`)."""
 
     estimated = Signal(int, object)
 
@@ -55,14 +58,14 @@ class SizeEstimator(QObject):
 
     def _measure(self, job: int, quantized) -> None:
         from palettelab.core.errors import InputError
-        from palettelab.core.formats.image_write import encode_image
+        from palettelab.core.formats.image_write import estimate_size
 
-        sizes: dict[str, int | None] = {}
+        sizes: dict[str, tuple[int, bool] | None] = {}
         for label, fmt in FORMATS:
             if not self._current(job):
                 return
             try:
-                sizes[label] = len(encode_image(quantized, fmt)[0])
+                sizes[label] = estimate_size(quantized, fmt)
             except InputError:  # too large for the type (WebP 16,383 px a side)
                 sizes[label] = None
         if self._current(job):

@@ -539,7 +539,8 @@ class ImageWorkspace(QWidget):
         """The export sizes of a result: shown if it is still the one on screen."""
         if self._result is None or job != self._result.job:
             return
-        parts = [f"{label} {human_size(size) if size is not None else 'too large'}"
+        parts = [f"{label} {'too large' if size is None else ('' if size[1] else '≈')}"
+                 f"{human_size(size[0]) if size is not None else ''}"
                  for label, size in sizes.items()]
         self.sizes_label.setText("Export sizes: " + " · ".join(parts))
 
@@ -628,7 +629,7 @@ class ImageWorkspace(QWidget):
         """Every view and the stopped-run controls as they were when ``result`` finished."""
         q = result.quantized
         self.images.set_recoloured(result.image)
-        self.palette_panel.set_palette(q.palette, q.counts)
+        self.palette_panel.set_palette(q.palette, q.counts, q.palette_alpha)
         self.scatter2d.set_centers(q.palette, result.centers)
         self.scatter3d.set_centers(q.palette, result.centers)
         if result.inertia:
