@@ -637,9 +637,13 @@ class ImageWorkspace(QWidget):
         self.cancel_button.setEnabled(False)
         self.progress_bar.hide()
         estimate = " (sampled)" if result.sampled else ""
+        work = f"{int(np.isfinite(result.inertia).sum())} iterations"
+        if result.members:
+            work = f"one palette for {len(result.members)} images"
+        elif result.remapped:
+            work = "remapped"
         self.stats_label.setText(
-            f"k={q.palette.shape[0]}  {int(np.isfinite(result.inertia).sum())} iterations  "
-            f"{result.seconds:.2f} s  "
+            f"k={q.palette.shape[0]}  {work}  {result.seconds:.2f} s  "
             f"PSNR {result.psnr:.2f} dB  OKLab error {result.oklab_error:.4f}{estimate}")
         if self.error_action.isChecked():  # the error map of this result, from the worker
             self._errorMap.emit(result.job, result.image)
