@@ -210,10 +210,13 @@ def answer_export_question(qtbot, window, button) -> list[str]:
 
 
 def test_5_soft_transparency_is_explained_before_writing(qtbot, window, tmp_path):
-    """Soft transparency became opaque (GIF) with only a cut-off status line; now the GIF is
-    flattened onto a matte, and the dialog says so before anything is written."""
+    """Soft transparency became opaque (GIF) with only a cut-off status line.  A dithered
+    image keeps each pixel's alpha (no palette alpha to blend onto the matte): the dialog says
+    what a GIF cannot keep before anything is written."""
     open_and_wait(qtbot, window, rgba_file(tmp_path / "soft.png", soft=True))
     image = window.image
+    rerun_and_wait(qtbot, window, lambda: image.dither_combo.setCurrentIndex(
+        image.dither_combo.findData("fs")))
     target = tmp_path / "out.gif"
     image._ask_save_path = lambda *args: (str(target), "")
     seen = answer_export_question(qtbot, window, QMessageBox.StandardButton.Cancel)
@@ -241,6 +244,31 @@ def test_soft_transparency_exports_an_8_bit_png_with_alpha_in_its_palette(qtbot,
         assert im.mode == "P" and isinstance(im.info["transparency"], bytes)
         shown = np.asarray(im.convert("RGBA"))
     np.testing.assert_array_equal(shown, result.quantized.image())
+
+
+def test_gif_export_blends_soft_edges_onto_the_chosen_matte(qtbot, window, tmp_path,
+                                                             monkeypatch):
+    """Issue 17: GIF export made semi-transparent edges opaque, with no matte colour."""
+    image = window.image
+    result = open_and_wait(qtbot, window, ROOT / "resources" / "logo.png")
+    monkeypatch.setattr(image, "_pick_matte", lambda initial: QColor(200, 0, 200))
+    image.matte_button.click()
+    assert image.matte() == (200, 0, 200)
+    image._ask_save_path = lambda *args: (str(tmp_path / "logo.gif"), "")
+    with worker_signal(qtbot, image.worker.exported, 30_000):
+        image.export_image()  # no question: the matte says what happens to the edges
+    with Image.open(tmp_path / "logo.gif") as im:
+        shown = np.asarray(im.convert("RGBA"))
+    q = result.quantized
+    half = (q.palette_alpha >= 128) & (q.palette_alpha < 255)
+    j = int(np.flatnonzero(half)[0])  # a half-transparent entry, blended onto magenta
+    a = q.palette_alpha[j] / 255.0
+    want = np.rint(q.palette[j] * a + np.array([200, 0, 200]) * (1 - a))
+    ys, xs = np.nonzero(q.indices == j)
+    np.testing.assert_allclose(shown[ys[0], xs[0], :3], want, atol=1)
+    assert shown[ys[0], xs[0], 3] == 255
+    assert (shown[..., 3][q.palette_alpha[q.indices] < 128] == 0).all()
+    assert any("#c800c8" in text for text in window.messages)
 
 
 def test_transparent_images_are_shown_on_a_checkerboard(qtbot, window, small_image, tmp_path):

@@ -40,8 +40,10 @@ _WHY = {
              "written as a 32-bit RGBA PNG instead: every pixel is kept, but the file is "
              "larger and has no palette."),
     ".gif": ("A GIF pixel is either fully transparent or fully opaque, so partly transparent "
-             "pixels (soft edges or shadows) will be written fully opaque. (With a full "
-             "256-colour palette a GIF has no entry left for transparency at all.)"),
+             "pixels (soft edges or shadows) cannot be kept: a palette with alpha is blended "
+             "onto the matte colour (Matte, beside the export buttons), a dithered image is "
+             "written opaque. (With a full 256-colour palette a GIF has no entry left for "
+             "transparency at all.)"),
     ".bmp": "A BMP file has no transparency: every pixel will be written fully opaque.",
     ".tif": ("This image's transparency needs a full alpha channel, so the TIFF will be "
              "written as 32-bit RGBA instead of indexed."),

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QColorDialog,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -67,7 +68,7 @@ from palettelab.app.gui.image.worker import (
     Settings,
 )
 from palettelab.app.gui.worker_host import shutdown
-from palettelab.core.color.codes import hex_color
+from palettelab.core.color.codes import hex_color, parse_color
 from palettelab.core.errors import InputError
 from palettelab.core.kernel_warmup import IMAGE_GROUPS, NAMES
 
@@ -279,9 +280,16 @@ class ImageWorkspace(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
+        self.matte_button = QToolButton()
+        self.matte_button.setText("Matte")
+        self.matte_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.matte_button.setToolTip("The colour soft edges are blended onto in a GIF (which "
+                                     "has no partial transparency)")
+        self.matte_button.clicked.connect(self._choose_matte)
         exports = QHBoxLayout()
         exports.addWidget(self.export_image_button)
         exports.addWidget(self.export_palette_button)
+        exports.addWidget(self.matte_button)
         self.sizes_label = QLabel("")
         self.sizes_label.setToolTip("What the recoloured image would weigh as each type "
                                     "(indexed PNG, GIF, lossless WebP), measured by encoding it")
@@ -406,6 +414,7 @@ class ImageWorkspace(QWidget):
 
     def _restore_settings(self) -> None:
         s = self._settings
+        self._show_matte()
         self.colors_spin.setValue(int(s.value("run/colors", 16)))
         index = self.space_combo.findData(s.value("run/space", "oklab"))
         self.space_combo.setCurrentIndex(max(index, 0))
@@ -901,8 +910,39 @@ class ImageWorkspace(QWidget):
         if self._result is None:
             return
         path = self._save_path("Export recoloured image", IMAGE_TYPES, self._suggestion(".png"))
-        if path:
-            self._export.emit(path, "image", self._result.quantized, False)
+        if not path:
+            return
+        q = self._result.quantized
+        if Path(path).suffix.lower() == ".gif" and q.palette_alpha is not None:
+            from palettelab.core.formats.image_write import flatten
+
+            q = flatten(q, self.matte())
+            self.message.emit(f"GIF: soft edges blended onto the matte {hex_color(self.matte())}",
+                              6000)
+        self._export.emit(path, "image", q, False)
+
+    def matte(self) -> tuple[int, int, int]:
+        """The GIF matte colour (white until the user picks one; kept across starts)."""
+        value = str(self._settings.value("export/matte", "#ffffff"))
+        try:
+            return parse_color(value)
+        except InputError:
+            return (255, 255, 255)
+
+    def _choose_matte(self) -> None:
+        colour = self._pick_matte(QColor(*self.matte()))
+        if colour is not None:
+            self._settings.setValue("export/matte", colour.name())
+            self._show_matte()
+
+    def _pick_matte(self, initial: QColor) -> QColor | None:
+        colour = QColorDialog.getColor(initial, self, "GIF matte colour")
+        return colour if colour.isValid() else None
+
+    def _show_matte(self) -> None:
+        swatch = QPixmap(14, 14)
+        swatch.fill(QColor(*self.matte()))
+        self.matte_button.setIcon(QIcon(swatch))
 
     def export_palette(self) -> None:
         """Write the palette in the format of the chosen extension (Ctrl+E)."""
