@@ -8,9 +8,8 @@ palette after every run.  Clicking one shows that member in the main views.
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,18 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from palettelab.app.gui.image.compare_view import pixmap
 from palettelab.app.gui.image.worker import SET_THUMBNAIL, Member, SetInfo
 
 #: the frame time used when an animation gives none (browsers use 100 ms for 0 and 10 ms)
 DEFAULT_FRAME_MS = 100
-
-
-def pixmap(pixels: np.ndarray) -> QPixmap:
-    """A QPixmap of (H, W, 3|4) uint8 pixels (copied)."""
-    pixels = np.ascontiguousarray(pixels)
-    h, w, c = pixels.shape
-    fmt = QImage.Format.Format_RGBA8888 if c == 4 else QImage.Format.Format_RGB888
-    return QPixmap.fromImage(QImage(pixels.data, w, h, c * w, fmt).copy())
 
 
 class SetStrip(QWidget):
