@@ -20,7 +20,7 @@ import numpy as np
 from palettelab.core.errors import InputError
 from palettelab.core.formats.animation import Animation, read_animation, save_animation
 from palettelab.core.formats.atomic import atomic_outputs
-from palettelab.core.formats.image_read import load_image
+from palettelab.core.formats.image_read import DEFAULT_MAX_PIXELS, load_image
 from palettelab.core.formats.image_write import check_image_path, save_image
 from palettelab.core.formats.palettes import write_palette
 from palettelab.core.quantization.pipeline import Quantized, remap, shared_palette
@@ -33,12 +33,13 @@ MAX_MEMBERS = 256
 class ImageSet:
     """``names`` and ``images`` ((H, W, 3|4) uint8 each); ``animation`` when the set is one
     animated file's frames (its timing, for the preview and the export), else None; ``notes``
-    from reading."""
+    from reading; ``paths``: the files read (an export never writes over them)."""
 
     names: list[str]
     images: list[np.ndarray]
     animation: Animation | None = None
     notes: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -49,30 +50,36 @@ class ImageSet:
         return first if len(self.names) == 1 else f"{first}-and-{len(self.names) - 1}-more"
 
 
-def load_set(paths: Sequence[str | os.PathLike]) -> ImageSet:
-    """Read an image set: one animated GIF, APNG or WebP (its frames), or several images."""
+def load_set(paths: Sequence[str | os.PathLike], *,
+             max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageSet:
+    """Read an image set: one animated GIF, APNG or WebP (its frames), or several images;
+    ``max_pixels`` caps the pixels of the whole set (each is held decoded)."""
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise InputError("an image set needs at least one image")
     if len(paths) > MAX_MEMBERS:
         raise InputError(f"{len(paths)} images: an image set holds at most {MAX_MEMBERS}")
     if len(paths) == 1:
-        animation = read_animation(paths[0], paths[0])
+        animation = read_animation(paths[0], paths[0], max_pixels=max_pixels)
         if animation is not None:
             stem = Path(paths[0]).stem
             names = [f"{stem} frame {i + 1}" for i in range(len(animation.frames))]
-            return ImageSet(names, list(animation.frames), animation)
+            return ImageSet(names, list(animation.frames), animation, (), (paths[0],))
     stems = [Path(p).stem.lower() for p in paths]
     twins = sorted({stem for stem in stems if stems.count(stem) > 1})
     if twins:
         raise InputError(f"two images of the set are both called {twins[0]!r}: their exports "
                          f"would have one name")
-    images, notes = [], []
-    for path in paths:
-        loaded = load_image(path)
-        images.append(loaded.pixels)
-        notes.extend(f"{Path(path).name}: {note}" for note in loaded.notes)
-    return ImageSet([Path(p).name for p in paths], images, None, tuple(notes))
+    images, notes, total = [], [], 0
+    try:
+        for path in paths:
+            loaded = load_image(path, max_pixels=max(1, max_pixels - total))
+            images.append(loaded.pixels)
+            total += loaded.pixels.shape[0] * loaded.pixels.shape[1]
+            notes.extend(f"{Path(path).name}: {note}" for note in loaded.notes)
+    except MemoryError:
+        raise InputError(f"not enough memory for the {len(paths)} images of the set") from None
+    return ImageSet([Path(p).name for p in paths], images, None, tuple(notes), tuple(paths))
 
 
 @dataclass(frozen=True)
@@ -86,14 +93,15 @@ class SetResult:
 
 
 def quantize_set(images: Iterable[np.ndarray], n_colors: int = 16, *, space: str = "oklab",
-                 dither: str = "none", locked=(), random_state=0, n_init: int = 3,
-                 palette=None) -> SetResult:
+                 dither: str = "none", dither_strength: float = 1.0, locked=(),
+                 random_state=0, n_init: int = 3, palette=None) -> SetResult:
     """One palette for all ``images`` (or the given ``palette``), and each image remapped."""
     images = list(images)
     if palette is None:
         palette, _ = shared_palette(images, n_colors, space=space, locked=locked,
                                     random_state=random_state, n_init=n_init)
-    members = [remap(image, palette, space=space, dither=dither) for image in images]
+    members = [remap(image, palette, space=space, dither=dither,
+                     dither_strength=dither_strength) for image in images]
     counts = np.sum([m.counts for m in members], axis=0).astype(np.int64)
     return SetResult(np.asarray(palette, dtype=np.uint8), counts, members)
 
@@ -107,26 +115,32 @@ def set_shares(image_set: ImageSet) -> list[float]:
 
 
 def save_set(folder: str | os.PathLike, image_set: ImageSet, result: SetResult, *,
-             image_suffix: str = ".png", palette_suffix: str = ".gpl") -> list[str]:
-    """Write the palette (``<title><palette_suffix>``) and every image into ``folder``: each
-    image as ``<name><image_suffix>``, an animation as one animated file.  All or none are
-    written.  Returns the paths written."""
+             image_suffix: str = ".png", palette_suffix: str = ".gpl") -> tuple[list[str],
+                                                                              list[str]]:
+    """Write the palette and every image into ``folder``, named ``<name>-<k>`` like a single
+    export (an animation as one animated file): all or none.  A target that is one of the
+    set's own files is refused before anything is written.  Returns (paths written, notes)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder")
     fmt = check_image_path(folder / f"x{image_suffix}")
-    palette_path = folder / f"{image_set.title}{palette_suffix}"
-    written = [str(palette_path)]
+    k = result.palette.shape[0]
+    palette_path = folder / f"{image_set.title}-{k}{palette_suffix}"
+    if image_set.animation is not None:
+        targets = [folder / f"{image_set.title}-{k}{image_suffix}"]
+    else:
+        targets = [folder / f"{Path(name).stem}-{k}{image_suffix}" for name in image_set.names]
+    sources = {Path(p).resolve() for p in image_set.paths}
+    for target in (palette_path, *targets):
+        if target.resolve() in sources:
+            raise InputError(f"{target}: is one of the set's own images; choose another folder")
+    notes: list[str] = []
     with atomic_outputs():
         write_palette(palette_path, result.palette, counts=result.counts,
                       title=image_set.title)
         if image_set.animation is not None:
-            target = folder / f"{image_set.title}{image_suffix}"
-            save_animation(target, result.members, image_set.animation, fmt)
-            written.append(str(target))
+            notes += save_animation(targets[0], result.members, image_set.animation, fmt)
         else:
-            for name, member in zip(image_set.names, result.members, strict=True):
-                target = folder / f"{Path(name).stem}{image_suffix}"
-                save_image(target, member)
-                written.append(str(target))
-    return written
+            for target, member in zip(targets, result.members, strict=True):
+                notes += save_image(target, member)
+    return [str(palette_path), *map(str, targets)], notes

@@ -153,3 +153,27 @@ def test_cli_bad_matte_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--matte" in err and "Traceback" not in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_remap_with_the_palette_s_alpha_gives_the_same_image(logo):
+    from palettelab.core.quantization.pipeline import remap
+
+    q = quantize(logo, 16)
+    again = remap(logo, q.palette, palette_alpha=q.palette_alpha)
+    np.testing.assert_array_equal(again.image(), q.image())
+    np.testing.assert_array_equal(again.palette_alpha, q.palette_alpha)
+
+
+def test_no_room_for_a_clear_entry_keeps_each_pixel_s_alpha(logo):
+    """At k=1 the clear entry took the only slot: the whole logo became invisible."""
+    for q in (quantize(logo, 1), quantize(logo, 2, locked=["#ff0000"])):
+        assert q.palette_alpha is None
+        np.testing.assert_array_equal(q.alpha, logo[..., 3])
+
+
+def test_a_full_palette_gif_keeps_its_transparency(logo, tmp_path):
+    q = quantize(logo, 256)
+    assert q.palette.shape[0] == 256
+    save_image(tmp_path / "full.gif", q)
+    shown = _rgba(tmp_path / "full.gif")
+    assert (shown[..., 3][logo[..., 3] == 0] == 0).all()

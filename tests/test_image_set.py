@@ -45,9 +45,10 @@ def test_an_animation_is_a_set_of_its_frames_and_exports_as_one_file(tmp_path):
     assert len(image_set.images) == 3 and image_set.title == "blink"
     out = tmp_path / "out"
     out.mkdir()
-    written = save_set(out, image_set, quantize_set(image_set.images, 3), image_suffix=".gif")
-    assert [Path(p).name for p in written] == ["blink.gpl", "blink.gif"]
-    with Image.open(out / "blink.gif") as im:
+    written, _notes = save_set(out, image_set, quantize_set(image_set.images, 3),
+                               image_suffix=".gif")
+    assert [Path(p).name for p in written] == ["blink-3.gpl", "blink-3.gif"]
+    with Image.open(out / "blink-3.gif") as im:
         assert im.n_frames == 3 and im.info["duration"] == 90
 
 
@@ -56,10 +57,30 @@ def test_export_writes_all_or_nothing(stills, tmp_path):
     result = quantize_set(image_set.images, 8)
     out = tmp_path / "out"
     out.mkdir()
-    (out / "flower.png").mkdir()  # the second image cannot be written
+    (out / "flower-8.png").mkdir()  # the second image cannot be written
     with pytest.raises(InputError):
         save_set(out, image_set, result)
-    assert sorted(p.name for p in out.iterdir()) == ["flower.png"]  # no palette, no china.png
+    assert sorted(p.name for p in out.iterdir()) == ["flower-8.png"]  # no palette, no china
+
+
+def test_an_export_never_writes_over_the_set_s_own_files(tmp_path):
+    first = tmp_path / "tile.png"
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(first)
+    second = tmp_path / "tile-2.png"  # what "tile.png" at 2 colours would be exported as
+    Image.new("RGB", (8, 8), (10, 10, 200)).save(second)
+    image_set = load_set([first, second])
+    before = second.read_bytes()
+    with pytest.raises(InputError, match="one of the set's own images"):
+        save_set(tmp_path, image_set, quantize_set(image_set.images, 2))
+    assert second.read_bytes() == before and not (tmp_path / "tile-2-2.png").exists()
+
+
+def test_blank_frames_do_not_stop_a_set():
+    frames = [np.zeros((6, 6, 4), np.uint8), np.full((6, 6, 4), 255, np.uint8)]
+    frames[1][..., :3] = (10, 200, 30)
+    result = quantize_set(frames, 2)
+    assert result.members[0].counts.sum() == 0 and (result.members[0].alpha == 0).all()
+    assert tuple(result.palette[0]) == (10, 200, 30)
 
 
 def test_bad_sets_are_refused_with_one_line(stills, tmp_path):

@@ -617,6 +617,22 @@ def test_sorting_the_palette_reorders_it_and_later_runs_keep_the_order(qtbot, wi
     assert (np.diff(from_srgb(rerun.quantized.palette, "oklab")[:, 0]) >= 0).all()
 
 
+def test_sorting_a_palette_with_alpha_keeps_its_alpha(qtbot, window):
+    """A remap (sort, edit, another member) used to drop the palette's alpha."""
+    image = window.image
+    first = open_and_wait(qtbot, window, ROOT / "resources" / "logo.png")
+    hue = image.order_combo.findData("hue")
+    sorted_ = rerun_and_wait(qtbot, window, lambda: image.order_combo.setCurrentIndex(hue))
+    q = sorted_.quantized
+    assert q.palette_alpha is not None
+    pairs = {(tuple(c), a) for c, a in zip(q.palette.tolist(), q.palette_alpha.tolist(),
+                                           strict=True)}
+    assert pairs == {(tuple(c), a) for c, a in zip(first.quantized.palette.tolist(),
+                                                   first.quantized.palette_alpha.tolist(),
+                                                   strict=True)}
+    np.testing.assert_array_equal(sorted_.image, first.image)
+
+
 def test_delete_and_merge_take_one_colour_and_reconverge(qtbot, window, small_image):
     image = window.image
     first = open_and_wait(qtbot, window, small_image)
@@ -824,6 +840,16 @@ def test_an_image_set_has_one_palette_a_strip_and_exports_all(qtbot, window, two
         strip.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()))
     np.testing.assert_array_equal(second.quantized.palette, expected)
     np.testing.assert_array_equal(second.image, remap(pixels[1], expected).image())
+    # undo goes back to the first image's result, and shows that image again
+    with qtbot.waitSignal(image.worker.memberSelected, timeout=RUN_TIMEOUT):
+        back = rerun_and_wait(qtbot, window, image.undo_action.trigger)
+    assert back is result and strip.list.currentRow() == 0
+    qtbot.wait(100)
+    assert image._original is not None and image._original.shape == pixels[0].shape
+    assert np.array_equal(image._original, pixels[0])
+    with qtbot.waitSignal(image.worker.memberSelected, timeout=RUN_TIMEOUT):
+        rerun_and_wait(qtbot, window, image.redo_action.trigger)
+    assert strip.list.currentRow() == 1
     # export all: one palette file named after the set, every image with that palette
     assert image.export_set_action.isEnabled()
     out = tmp_path / "export"
@@ -831,10 +857,10 @@ def test_an_image_set_has_one_palette_a_strip_and_exports_all(qtbot, window, two
     image._ask_folder = lambda title: str(out)
     with worker_signal(qtbot, image.worker.exported, 30_000):
         image.export_set_action.trigger()
-    assert sorted(p.name for p in out.iterdir()) == ["china-and-1-more.gpl", "china.png",
-                                                     "flower.png"]
-    assert len(read_palette(out / "china-and-1-more.gpl").colors) == 16
-    for path in (out / "china.png", out / "flower.png"):
+    assert sorted(p.name for p in out.iterdir()) == ["china-16.png", "china-and-1-more-16.gpl",
+                                                     "flower-16.png"]
+    assert len(read_palette(out / "china-and-1-more-16.gpl").colors) == 16
+    for path in (out / "china-16.png", out / "flower-16.png"):
         colours = palette_set(np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3))
         assert colours <= palette_set(expected)
 

@@ -65,11 +65,13 @@ class IndexedImage(Protocol):
 
 @dataclass(frozen=True)
 class Flattened:
-    """An :class:`IndexedImage` whose transparency is on or off (see :func:`flatten`)."""
+    """An :class:`IndexedImage` whose transparency is on or off (see :func:`flatten`);
+    ``transparent``: the entry every fully transparent pixel uses, or None."""
 
     palette: np.ndarray
     indices: np.ndarray
     alpha: np.ndarray | None
+    transparent: int | None = None
 
 
 def _palette_alpha(q: IndexedImage) -> np.ndarray | None:
@@ -86,8 +88,16 @@ def flatten(q: IndexedImage, matte: tuple[int, int, int] = DEFAULT_MATTE) -> Ind
         return q
     a = levels.astype(np.float64)[:, None] / 255.0
     palette = np.rint(q.palette * a + np.asarray(matte, dtype=np.float64) * (1.0 - a))
-    alpha = np.where(levels >= 128, np.uint8(255), np.uint8(0))[q.indices]
-    return Flattened(palette.astype(np.uint8), q.indices, alpha)
+    clear = levels < 128
+    if not clear.any():
+        return Flattened(palette.astype(np.uint8), q.indices, None)
+    # every clear entry's pixels go to the first clear entry, the file's one transparent index
+    # (a full 256-entry palette then keeps its transparency without an extra entry)
+    transparent = int(np.flatnonzero(clear)[0])
+    target = np.where(clear, transparent, np.arange(levels.size)).astype(np.uint8)
+    indices = target[q.indices]
+    alpha = np.where(clear, np.uint8(0), np.uint8(255))[indices]
+    return Flattened(palette.astype(np.uint8), indices, alpha, transparent)
 
 
 def _check_indexed(q: IndexedImage) -> None:
@@ -155,7 +165,11 @@ def _indexed(q: IndexedImage, with_transparency: bool) -> tuple[Image.Image, int
     """Mode-P image of the result and the index of its transparent entry, if any."""
     k = q.palette.shape[0]
     indices = q.indices
-    transparent = None
+    transparent = getattr(q, "transparent", None)
+    if transparent is not None:  # a flattened image names its own transparent entry
+        im = Image.fromarray(indices, mode="P")
+        im.putpalette(q.palette.astype(np.uint8).tobytes(), rawmode="RGB")
+        return im, transparent if with_transparency else None
     if with_transparency and q.alpha is not None and (q.alpha == 0).any():
         transparent = k
         indices = np.where(q.alpha == 0, np.uint8(k), indices)
@@ -176,7 +190,8 @@ def _plan(q: IndexedImage, fmt: str) -> tuple[str, str | None]:
         return "indexed+alpha", None
     has_clear = bool((q.alpha == 0).any())
     binary = bool(np.isin(q.alpha, (0, 255)).all())
-    room = q.palette.shape[0] < 256 or not has_clear
+    room = q.palette.shape[0] < 256 or not has_clear \
+        or getattr(q, "transparent", None) is not None
     if fmt == "BMP":
         return "indexed", None if binary and not has_clear else "BMP has no transparency; " \
             "alpha dropped (use .png)"

@@ -35,7 +35,6 @@ import numpy as np
 
 from palettelab.core.clustering.kmeans import assign
 from palettelab.core.color.spaces import from_srgb, to_srgb_float
-from palettelab.core.errors import InputError
 
 
 @functools.cache
@@ -124,13 +123,3 @@ def nearest(colours: RGBAColours, X: np.ndarray, rgb: np.ndarray, alpha: np.ndar
     if colours.clear and clear.size:
         labels[0] = clear[0]
     return labels
-
-
-def check_rgba_palette(rgb, alpha) -> tuple[np.ndarray, np.ndarray]:
-    """A palette with alpha checked: ((k, 3) uint8, (k,) uint8), 1 <= k <= 256."""
-    rgb, alpha = np.asarray(rgb), np.asarray(alpha)
-    k = rgb.shape[0] if rgb.ndim == 2 else -1
-    if rgb.ndim != 2 or rgb.shape[1] != 3 or not 1 <= k <= 256 or alpha.shape != (k,):
-        raise InputError(f"a palette with alpha must be (k, 3) colours and (k,) alpha levels, "
-                         f"1 <= k <= 256; got {rgb.shape} and {alpha.shape}")
-    return rgb.astype(np.uint8), alpha.astype(np.uint8)

@@ -531,7 +531,8 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
 
     An image whose alpha has levels between 0 and 255 gets a palette with alpha
     (``Quantized.palette_alpha``, see :mod:`palettelab.core.quantization.alpha`) unless it is
-    dithered: dithering keeps each pixel's alpha and a palette of opaque colours.
+    dithered or the palette has no room for a transparent entry beside the locked colours and
+    one more: then each pixel keeps its alpha, with a palette of opaque colours.
 
     ``space``: where colour differences are measured ("oklab", "lab" or "rgb"; "rgb"
     maximises PSNR).  ``dither``: "none", "fs" (Floyd-Steinberg, scaled by
@@ -558,7 +559,7 @@ def quantize(image, n_colors: int = 16, *, space: str = "oklab", dither: str = "
     start = None if init is None else _check_init(init, k, locked_rgb)
     weight = None if sample_weight is None else _check_weight(sample_weight, img)
 
-    if dither == "none" and alpha.has_soft_alpha(img):
+    if dither == "none" and k >= len(locked_rgb) + 2 and alpha.has_soft_alpha(img):
         report = _AlphaReporter(progress, space)
         report("histogram", 0.0)
         return _quantize_rgba(img, k, space, locked_rgb, int(n_init), rng, report, weight)
@@ -727,13 +728,19 @@ def shared_palette(images: Iterable, n_colors: int = 16, *, space: str = "oklab"
     n_init = check_int(n_init, "n_init", low=1)
     rng = check_random_state(random_state)
     parts = []
+    seen = 0
     for image in images:
         img = _check_image(image)
+        seen += 1
+        if _invisible(img):  # a blank frame, a sprite's empty cell: nothing to count
+            continue
         with _tables(img) as tables:
             distinct = _visible_colours(img, "rgb", tables).distinct
             parts.append((distinct.colors.copy(), distinct.counts.copy()))
-    if not parts:
+    if not seen:
         raise InputError("no images to make a shared palette from")
+    if not parts:
+        raise InputError("every image is fully transparent: there are no colours to keep")
     merged = compact.merge([colors for colors, _ in parts], [counts for _, counts in parts])
     colours = _Colours(merged, from_srgb(merged.colors, space), merged.counts.astype(np.float64))
     palette, _labels, counts = _fit_palette(colours, k, locked_rgb, int(n_init), rng, space,
@@ -741,23 +748,59 @@ def shared_palette(images: Iterable, n_colors: int = 16, *, space: str = "oklab"
     return palette, counts.astype(np.int64)
 
 
+def _invisible(img: np.ndarray) -> bool:
+    return img.shape[2] == 4 and not img[..., 3].any()
+
+
 def remap(image, palette, *, space: str = "oklab", dither: str = "none",
-          dither_strength: float = 1.0) -> Quantized:
+          dither_strength: float = 1.0, palette_alpha=None) -> Quantized:
     """Map ``image`` to a given ``palette`` ((k, 3) 0..255 integers, k <= 256), no k-means.
 
     The palette keeps its order (entry i of the result is entry i given); ``counts`` may be
-    zero for entries no pixel is nearest to.
+    zero for entries no pixel is nearest to.  ``palette_alpha`` ((k,) 0..255): the entries'
+    alpha, for an image with an alpha channel (a palette from a soft-alpha ``quantize``, edited
+    or reordered): pixels are matched in RGBA as ``quantize`` does, without dithering.  A fully
+    transparent image maps to entry 0 with its alpha kept (nothing is visible to match).
     """
     img = _check_image(image)
     pal = _check_palette(palette)
     space = _check_choice(space, SPACES, "space")
     dither = _check_choice(dither, DITHERS, "dither")
     strength = _check_strength(dither_strength)
+    if palette_alpha is not None and img.shape[2] == 4:
+        return _remap_rgba(img, pal, _check_levels(palette_alpha, pal.shape[0]), space)
+    if _invisible(img):
+        return Quantized(palette=pal, indices=np.zeros(img.shape[:2], dtype=np.uint8),
+                         counts=np.zeros(pal.shape[0], dtype=np.int64),
+                         alpha=img[..., 3].copy(), space=space)
     with _tables(img) as tables:
         colours = _visible_colours(img, space, tables)
         labels, counts = _assign_colours(colours, _bins(colours), pal, space)
         return _result(img, colours, pal, labels, counts, space, dither, strength,
                        _Reporter(None, space))
+
+
+def _check_levels(palette_alpha, k: int) -> np.ndarray:
+    levels = np.asarray(palette_alpha)
+    if levels.shape != (k,) or not np.issubdtype(levels.dtype, np.integer) \
+            or levels.min() < 0 or levels.max() > 255:
+        raise InputError(f"palette_alpha must be {k} integers 0..255, got {levels.shape} "
+                         f"{levels.dtype}")
+    return levels.astype(np.uint8)
+
+
+def _remap_rgba(img: np.ndarray, palette: np.ndarray, levels: np.ndarray,
+                space: str) -> Quantized:
+    """Map an image with alpha to a palette with alpha, in the rows ``quantize`` clusters."""
+    colours = alpha.distinct_rgba(img)
+    X = alpha.features(colours.rgba, space)
+    labels = alpha.nearest(colours, X, palette, levels, space)
+    visible = colours.rgba[:, 3] > 0
+    counts = np.bincount(labels[visible], weights=colours.counts[visible],
+                         minlength=palette.shape[0]).astype(np.int64)
+    indices = labels.astype(np.uint8)[colours.inverse].reshape(img.shape[:2])
+    return Quantized(palette=palette, indices=indices, counts=counts, alpha=levels[indices],
+                     space=space, palette_alpha=levels)
 
 
 def reorder(q: Quantized, order: str) -> Quantized:

@@ -7,7 +7,7 @@ with, at once and without running anything.  Results hold their images, so the o
 dropped past ``BUDGET_BYTES`` (at least the current one is kept): 48 MB a state for a 12 MP
 photo, so about ten of those, hundreds of web-sized ones.
 
-Qt-free: the workspace owns one and drives it; the tests drive it directly too.
+No widgets: the workspace owns one and drives it; the tests drive it directly too.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class State:
 
     result: Result
     locks: frozenset[tuple[int, int, int]]
+    member: int = 0  # the member of an image set the result shows
 
 
 def _bytes(state: State) -> int:

@@ -240,8 +240,9 @@ class PalettePanel(QWidget):
     colorEdited = Signal(int, object)
     lockedChanged = Signal()
     message = Signal(str)
-    deleteRequested = Signal(int)  # entry to drop (k - 1, re-converge)
-    mergeRequested = Signal(int, int)  # two entries to merge into one (k - 1, re-converge)
+    # by colour, not row: a live update may reorder the rows while the menu is open
+    deleteRequested = Signal(object)  # the colour to drop (k - 1, re-converge)
+    mergeRequested = Signal(object, object)  # two colours to merge into one (k - 1)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -492,11 +493,13 @@ class PalettePanel(QWidget):
         menu.addAction("Edit Colour…", lambda: self._edit(index))
         menu.addAction(f"Copy {code}", lambda: self._copy(index))
         menu.addSeparator()
-        delete = menu.addAction(f"Delete {code}", lambda: self.deleteRequested.emit(index))
+        colour = self._colors[index]
+        delete = menu.addAction(f"Delete {code}", lambda: self.deleteRequested.emit(colour))
         merge = menu.addMenu("Merge With")
         for other in self._nearest(index):
             action = merge.addAction(hex_color(self._colors[other]),
-                                     lambda j=other: self.mergeRequested.emit(index, j))
+                                     lambda c=self._colors[other]: self.mergeRequested.emit(
+                                         colour, c))
             action.setIcon(_swatch_icon(QColor(*self._colors[other])))
         delete.setEnabled(len(self._colors) > 2)  # the window's smallest palette
         merge.setEnabled(len(self._colors) > 2)

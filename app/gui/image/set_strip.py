@@ -110,6 +110,12 @@ class SetStrip(QWidget):
         if not self._timer.isActive():
             self._show_frame(self._frame)
 
+    def show_member(self, index: int) -> None:
+        """Select member ``index`` without asking for it (an undo brought it back)."""
+        self.list.blockSignals(True)
+        self.list.setCurrentRow(index)
+        self.list.blockSignals(False)
+
     def playing(self) -> bool:
         return self._timer.isActive()
 

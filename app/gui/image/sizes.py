@@ -29,7 +29,7 @@ def human_size(size: int) -> str:
 
 
 class SizeEstimator(QObject):
-    """Encodes results in a background thread; ``estimated(job, {label: (bytes, exact) or
+    """Encodes results in one background thread; ``estimated(job, {label: (bytes, exact) or
     None})``: a large image is estimated from bands of its rows
     (:func:`palettelab.core.formats.image_write.estimate_size`)."""
 
@@ -37,24 +37,50 @@ class SizeEstimator(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._latest = 0
-        self._lock = threading.Lock()
+        self._wanted = threading.Condition()
+        self._request: tuple[int, object] | None = None  # the newest, not yet taken
+        self._latest = -1
+        self._closed = False
+        self._thread = threading.Thread(target=self._serve, daemon=True,
+                                        name="PaletteLab export sizes")
+        self._thread.start()
 
     def request(self, job: int, quantized) -> None:
         """Measure ``quantized``; a later request makes this one stop at its next format."""
-        with self._lock:
+        with self._wanted:
+            self._request = (job, quantized)
             self._latest = job
-        threading.Thread(target=self._measure, args=(job, quantized), daemon=True,
-                         name="PaletteLab export sizes").start()
+            self._wanted.notify()
 
     def cancel(self) -> None:
-        """Nothing in flight is wanted any more (a new image, a new run)."""
-        with self._lock:
+        """Nothing in flight is wanted any more (a new image)."""
+        with self._wanted:
+            self._request = None
             self._latest = -1
 
+    def close(self) -> None:
+        """Stop the thread (the window closes); what it is encoding is dropped."""
+        with self._wanted:
+            self._closed = True
+            self._request = None
+            self._latest = -1
+            self._wanted.notify()
+        self._thread.join(timeout=5)
+
     def _current(self, job: int) -> bool:
-        with self._lock:
-            return job == self._latest
+        with self._wanted:
+            return job == self._latest and not self._closed
+
+    def _serve(self) -> None:
+        while True:
+            with self._wanted:
+                while self._request is None and not self._closed:
+                    self._wanted.wait()
+                if self._closed:
+                    return
+                job, quantized = self._request
+                self._request = None
+            self._measure(job, quantized)
 
     def _measure(self, job: int, quantized) -> None:
         from palettelab.core.errors import InputError

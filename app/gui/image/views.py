@@ -268,8 +268,8 @@ class ImagePair(QWidget):
         self.picked.emit(x, y)
 
     def importance(self) -> np.ndarray | None:
-        """The painted mask ((mh, mw) uint8, 1 where painted) and how many image pixels a
-        mask pixel spans, or None when nothing is painted."""
+        """The painted mask ((mh, mw) uint8, 1 where painted; :attr:`mask_scale` image pixels a
+        mask pixel each way), or None when nothing is painted."""
         if self._mask is None or not self._mask.any():
             return None
         return self._mask.copy()

@@ -73,6 +73,7 @@ class Request:
     init: np.ndarray | None = None
     importance: np.ndarray | None = None  # the painted mask (1 = matters more), if any
     mask_scale: int = 1  # image pixels per mask pixel, each way
+    palette_alpha: np.ndarray | None = None  # with ``palette``: its entries' alpha
 
 
 @dataclass(frozen=True)
@@ -384,22 +385,28 @@ class QuantizeWorker(WorkerHost):
     @Slot(str, str, object, bool)
     @exclusive
     def export(self, path: str, what: str, payload: object, confirmed: bool) -> None:
-        """Write ``payload`` to ``path``: ``what`` is "image" (a Quantized) or "palette"
+        """Write ``payload`` to ``path``: ``what`` is "image" ((a Quantized, the GIF matte or
+        None)) or "palette"
         ((palette, counts, title)).  An image the file type cannot store as it is (soft transparency
         in a GIF, say) is not written unless ``confirmed``: ``exportQuestion`` asks first (the
         check reads every pixel's alpha, 60-170 ms on 12 MP, so it runs here, not in the GUI)."""
         from palettelab.core.errors import InputError
-        from palettelab.core.formats.image_write import save_image, save_notes
+        from palettelab.core.formats.image_write import flatten, save_image, save_notes
         from palettelab.core.formats.palettes import write_palette
 
         try:
+            if what == "image":  # (image, matte): a GIF's soft edges go onto the matte here
+                q, matte = payload
+                if matte is not None and path.lower().endswith(".gif"):
+                    q = flatten(q, matte)
+                payload = (q, None)
             if what == "image" and not confirmed:
-                notes = save_notes(path, payload)
+                notes = save_notes(path, payload[0])
                 if notes:
                     self.exportQuestion.emit(path, what, payload, notes)
                     return
             if what == "image":
-                notes = save_image(path, payload)
+                notes = save_image(path, payload[0])
             else:
                 palette, counts, title = payload
                 write_palette(path, palette, counts=counts, title=title)
@@ -421,14 +428,15 @@ class QuantizeWorker(WorkerHost):
             return
         try:
             result = quantize_set(self._set.images, space=settings.space,
-                                  dither=settings.dither, palette=palette)
+                                  dither=settings.dither,
+                                  dither_strength=settings.dither_strength, palette=palette)
             suffix = ".gif" if self._set.animation is not None else ".png"
-            written = save_set(folder, self._set, result, image_suffix=suffix)
+            written, notes = save_set(folder, self._set, result, image_suffix=suffix)
         except (InputError, OSError) as exc:
             self.exportFailed.emit(str(exc))
             return
         self.exported.emit(folder, [f"{len(written)} files: "
-                                    + ", ".join(os.path.basename(p) for p in written)])
+                                    + ", ".join(os.path.basename(p) for p in written), *notes])
 
     @Slot(int, object)
     @exclusive
@@ -531,15 +539,11 @@ class QuantizeWorker(WorkerHost):
                                        self._pixels.shape[:2])
         palette = request.palette
         if self._set is not None and palette is None:  # one palette for the whole set
-            from palettelab.core.quantization.pipeline import shared_palette
-
-            palette = shared_palette(self._set.images, s.n_colors, space=s.space,
-                                     locked=s.locked, random_state=s.random_state,
-                                     n_init=s.n_init)[0]
+            palette = self._set_palette(s)
             self.jobs.check(job)
         if palette is not None:
             q = remap(self._pixels, palette, space=s.space, dither=s.dither,
-                      dither_strength=s.dither_strength)
+                      dither_strength=s.dither_strength, palette_alpha=request.palette_alpha)
         else:
             q = quantize(self._pixels, s.n_colors, space=s.space, dither=s.dither,
                          dither_strength=s.dither_strength, locked=s.locked,
@@ -555,6 +559,17 @@ class QuantizeWorker(WorkerHost):
         self.finished.emit(Result(job, s, q, image, from_srgb(q.palette, s.space), seconds,
                                   psnr, error, sampled, inertia, stages,
                                   remapped=request.palette is not None, members=members))
+
+    def _set_palette(self, s: Settings) -> np.ndarray:
+        """The set's shared palette in the chosen order (no importance or converging from
+        given colours here: those are for one image)."""
+        from palettelab.core.color.ordering import palette_order
+        from palettelab.core.quantization.pipeline import shared_palette
+
+        palette, counts = shared_palette(self._set.images, s.n_colors, space=s.space,
+                                         locked=s.locked, random_state=s.random_state,
+                                         n_init=s.n_init)
+        return palette[palette_order(palette, counts, s.order)]
 
     def _members(self, palette: np.ndarray, s: Settings) -> tuple[Member, ...]:
         """Every member's small picture remapped to the set's palette, and its colours."""

@@ -86,6 +86,10 @@ DEBOUNCE_MS = 250
 PROGRESS_WIDTH = 180  # px, fixed: a growing bar used to squeeze the status text
 
 
+def _permuted(values: np.ndarray | None, perm: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[perm]
+
+
 def last_folder(settings: QSettings) -> str:
     """The folder of the last file opened or saved (the home folder at first)."""
     return str(settings.value("files/last_folder", str(Path.home())))
@@ -119,6 +123,8 @@ class ImageWorkspace(QWidget):
         self.history = History()  # finished results, for undo and redo
         self._original: np.ndarray | None = None  # the loaded pixels (for the eyedropper)
         self._picked: list[tuple[int, int, int]] = []  # eyedropper colours, locked by the user
+        self._member = 0  # the member of an image set shown
+        self._member_restored = False  # an undo brought back another member: no new run
         self.export_question: QMessageBox | None = None  # the open "save anyway?" dialog
         self.compare_view: CompareView | None = None  # made when first asked for
         self._compare_job = 0
@@ -146,7 +152,7 @@ class ImageWorkspace(QWidget):
     def _build_views(self) -> None:
         self.images = ImagePair()
         self.set_strip = SetStrip()
-        self.set_strip.selected.connect(self._selectMember)
+        self.set_strip.selected.connect(self._select_member)
         self.images.importanceChanged.connect(self._importance_changed)
         self.images.picked.connect(self.pick_colour)
         self.palette_panel = PalettePanel()
@@ -406,8 +412,10 @@ class ImageWorkspace(QWidget):
         self.message.emit(f"Continuing from {name}'s {len(palette)} colours", 5000)
 
     def close_worker(self) -> None:
-        """Stop the debounce and the worker thread (the host's shutdown policy); safe twice."""
+        """Stop the debounce, the export-size thread and the worker thread (the host's shutdown
+        policy); safe twice."""
         self._debounce.stop()
+        self.sizes.close()
         shutdown(self.worker)
 
     # --- settings -------------------------------------------------------------------------------
@@ -435,12 +443,23 @@ class ImageWorkspace(QWidget):
         """Read several images (or one animated file) as one set with one palette."""
         self._loadSet.emit([str(p) for p in paths])
 
+    def _select_member(self, index: int) -> None:
+        """The user picked member ``index`` in the strip."""
+        self._member = index
+        self._selectMember.emit(index)
+
     def _on_member(self, loaded: Loaded) -> None:
-        """Another member of the set: show it, remapped to the set's palette."""
+        """Another member of the set: show it, remapped to the set's palette (not when an undo
+        or redo brought it back with its own result)."""
         self._original = loaded.pixels
         self.images.set_original(loaded.pixels)
+        if self._member_restored:
+            self._member_restored = False
+            self.images.set_recoloured(self._result.image)
+            return
         if self._result is not None:
-            self.start_run(palette=self._result.quantized.palette)
+            q = self._result.quantized
+            self.start_run(palette=q.palette, palette_alpha=q.palette_alpha)
 
     def export_set(self) -> None:
         """Write the set's palette and every member with it into a folder (all or none)."""
@@ -466,6 +485,8 @@ class ImageWorkspace(QWidget):
         cleared = self.palette_panel.clear_locks()
         self._original = loaded.pixels
         self._picked = []
+        self._member = 0
+        self._member_restored = False
         self.set_strip.set_info(loaded.image_set)
         self.export_set_action.setEnabled(False)
         self.sizes.cancel()
@@ -527,10 +548,10 @@ class ImageWorkspace(QWidget):
         self.strength_spin.setEnabled(self.dither_combo.currentData() == "fs")
         self._schedule_run()
 
-    def start_run(self, palette: np.ndarray | None = None,
-                  init: np.ndarray | None = None) -> None:
-        """Start a run with the current settings (or remap to ``palette``, or converge from
-        ``init``); newest wins."""
+    def start_run(self, palette: np.ndarray | None = None, init: np.ndarray | None = None,
+                  palette_alpha: np.ndarray | None = None) -> None:
+        """Start a run with the current settings (or remap to ``palette``, whose entries may
+        carry ``palette_alpha``, or converge from ``init``); newest wins."""
         if self._image_path is None:
             return
         self._debounce.stop()
@@ -542,7 +563,8 @@ class ImageWorkspace(QWidget):
         if palette is None:
             self.chart.clear()
         self.worker.submit(Request(self._job, self.settings(), palette, init,
-                                   self.images.importance(), self.images.mask_scale))
+                                   self.images.importance(), self.images.mask_scale,
+                                   palette_alpha))
 
     def _on_sizes(self, job: int, sizes: dict) -> None:
         """The export sizes of a result: shown if it is still the one on screen."""
@@ -620,7 +642,7 @@ class ImageWorkspace(QWidget):
             return
         self._running = False
         self._result = result
-        self.history.push(State(result, self.palette_panel.lock_set()))
+        self.history.push(State(result, self.palette_panel.lock_set(), self._member))
         self._update_history_actions()
         self._show_result(result)
         if result.members:
@@ -714,7 +736,7 @@ class ImageWorkspace(QWidget):
         palette[index] = new
         self.palette_panel.replace_locked(old, new)
         self.palette_panel.set_color_locked(new, True)
-        self.start_run(palette)
+        self.start_run(palette, palette_alpha=self._result.quantized.palette_alpha)
         self.message.emit(f"{hex_color(old)} changed to {hex_color(new)} and locked "
                           f"(Ctrl+Z undoes)", 6000)
 
@@ -762,7 +784,7 @@ class ImageWorkspace(QWidget):
 
         q = self._result.quantized
         perm = palette_order(q.palette, q.counts, self.order_combo.currentData())
-        self.start_run(palette=q.palette[perm])
+        self.start_run(palette=q.palette[perm], palette_alpha=_permuted(q.palette_alpha, perm))
 
     def _set_colours_quietly(self, k: int) -> None:
         """Show ``k`` in the Colours box and slider without scheduling a run."""
@@ -771,11 +793,24 @@ class ImageWorkspace(QWidget):
             widget.setValue(k)
             widget.blockSignals(False)
 
-    def delete_colour(self, index: int) -> None:
-        """Drop palette entry ``index``: k - 1 colours, converged again from the others."""
-        if self._result is None or self._result.quantized.palette.shape[0] <= 2:
+    def _row_of(self, colour) -> int | None:
+        """The row of ``colour`` in the result shown, or None (with a message) while a run is
+        going or when it is gone."""
+        if self._result is None or self._running:
+            self.message.emit("Wait for the run to finish", 3000)
+            return None
+        rows = np.flatnonzero((self._result.quantized.palette == np.asarray(colour)).all(axis=1))
+        if not rows.size:
+            self.message.emit(f"{hex_color(colour)} is no longer in the palette", 3000)
+            return None
+        return int(rows[0])
+
+    def delete_colour(self, colour) -> None:
+        """Drop ``colour`` from the palette: k - 1 colours, converged again from the others."""
+        index = self._row_of(colour)
+        palette = None if index is None else self._result.quantized.palette
+        if palette is None or palette.shape[0] <= 2:
             return
-        palette = self._result.quantized.palette
         gone = tuple(int(v) for v in palette[index])
         self.palette_panel.set_color_locked(gone, False)
         self._set_colours_quietly(palette.shape[0] - 1)
@@ -783,29 +818,34 @@ class ImageWorkspace(QWidget):
         self.message.emit(f"Deleted {hex_color(gone)}; {palette.shape[0] - 1} colours "
                           f"re-converging (Ctrl+Z undoes)", 5000)
 
-    def merge_colours(self, index: int, other: int) -> None:
-        """Merge entries ``index`` and ``other`` into their pixel-weighted mean (in OKLab): k - 1
-        colours, converged again.  A lock on either moves to the merged colour."""
-        if self._result is None or index == other:
+    def merge_colours(self, colour, other_colour) -> None:
+        """Merge two colours into their pixel-weighted mean (in OKLab): k - 1 colours,
+        converged again.  A lock on either moves to the merged colour."""
+        index, other = self._row_of(colour), self._row_of(other_colour)
+        if index is None or other is None or index == other:
+            return
+        q = self._result.quantized
+        if q.palette.shape[0] <= 2:
             return
         from palettelab.core.color.spaces import from_srgb, to_srgb8  # not at start-up
 
-        q = self._result.quantized
         pair = q.palette[[index, other]]
         weights = q.counts[[index, other]].astype(np.float64) + 1e-9
         merged = to_srgb8((from_srgb(pair, "oklab") * weights[:, None]).sum(axis=0)[None]
                           / weights.sum(), "oklab")[0]
         locked = any(self.palette_panel.is_locked(c) for c in pair)
-        for colour in pair:
-            self.palette_panel.set_color_locked(colour, False)
-        palette = q.palette.copy()
-        palette[index] = merged
+        for c in pair:
+            self.palette_panel.set_color_locked(c, False)
+        palette = np.delete(q.palette, other, axis=0)
+        row = index - (other < index)
+        if not (palette == merged).all(axis=1).any():  # else it is there already: keep it
+            palette[row] = merged
         if locked:
-            self.palette_panel.set_color_locked(merged, True)
-        self._set_colours_quietly(palette.shape[0] - 1)
-        self.start_run(init=np.delete(palette, other, axis=0))
+            self.palette_panel.set_color_locked(palette[row], True)
+        self._set_colours_quietly(palette.shape[0])
+        self.start_run(init=palette)
         self.message.emit(f"Merged {hex_color(pair[0])} and {hex_color(pair[1])} into "
-                          f"{hex_color(merged)} (Ctrl+Z undoes)", 5000)
+                          f"{hex_color(palette[row])} (Ctrl+Z undoes)", 5000)
 
     def copy_palette(self, suffix: str) -> None:
         """Copy the palette as CSS custom properties (".css") or a hex list (".txt")."""
@@ -883,6 +923,11 @@ class ImageWorkspace(QWidget):
         self._result = state.result
         self._update_history_actions()
         self._back_to_result()
+        if state.member != self._member:  # a result of another member of the set
+            self._member = state.member
+            self._member_restored = True
+            self.set_strip.show_member(state.member)
+            self._selectMember.emit(state.member)
         self.sizes.request(state.result.job, state.result.quantized)
         self.runFinished.emit(state.result)
         self.message.emit(message, 4000)
@@ -914,12 +959,9 @@ class ImageWorkspace(QWidget):
             return
         q = self._result.quantized
         if Path(path).suffix.lower() == ".gif" and q.palette_alpha is not None:
-            from palettelab.core.formats.image_write import flatten
-
-            q = flatten(q, self.matte())
             self.message.emit(f"GIF: soft edges blended onto the matte {hex_color(self.matte())}",
                               6000)
-        self._export.emit(path, "image", q, False)
+        self._export.emit(path, "image", (q, self.matte()), False)
 
     def matte(self) -> tuple[int, int, int]:
         """The GIF matte colour (white until the user picks one; kept across starts)."""
