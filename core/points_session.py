@@ -377,7 +377,7 @@ class PointsSession:
             n_init = 1 if n_init is None else n_init
             if init in ("k-means++", "random"):  # the estimator draws its own starts
                 best = cls(k, init=init, n_init=n_init, random_state=seed).fit(self.X)
-                initial = None
+                initial = getattr(best, "initial_centers_", None)  # k-means keeps it
             else:
                 starts = ([self._manual_start(k)] if init == "manual" else
                           [farthest_point_centers(self.X, k, seed + i) for i in range(n_init)])
@@ -415,6 +415,19 @@ class PointsSession:
         self.method, self.initial, self.centers, self.labels = method, initial, centers, labels
         self.iteration, self.inertia, self.converged, self.n_iter = iteration, value, True, n_iter
         self.history = [value] if history is None else history
+
+    def replay(self) -> list:
+        """The k-means run of the current result again, one
+        :class:`~palettelab.core.step_animation.Frame` per step (for an animation), from its
+        starting centres: the same steps, ending in the same labels."""
+        from palettelab.core.clustering.kmeans import KMeans
+        from palettelab.core.step_animation import Frame
+
+        if self.method != "k-means" or self.initial is None or self.centers is None:
+            raise InputError("only a k-means run with known starting centres can be replayed")
+        model = KMeans(self.initial.shape[0], init=self.initial, random_state=self.seed)
+        return [Frame(step.centers, step.labels, step.iteration, float(step.inertia))
+                for step in model.steps(self.X)]
 
     # --- several starts -------------------------------------------------------------------------
 

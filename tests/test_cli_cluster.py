@@ -115,3 +115,59 @@ def test_existing_labels_survive_a_failed_run(tmp_path):
     bad.write_text("a,b\n1,2\n1,nan\n", encoding="utf-8")
     assert main(["cluster", str(bad), "-k", "1", "-o", str(out)]) == 1
     assert out.read_text(encoding="utf-8") == "label\n7\n"
+
+
+# --- --animate (issue 18, item 2) --------------------------------------------------------------
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        out = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            out.append(np.asarray(im.convert("RGB")))
+        return out
+
+
+def test_animate_writes_one_frame_per_step(blobs, tmp_path, capsys):
+    path, _truth = blobs
+    gif = tmp_path / "steps.gif"
+    assert main(["cluster", str(path), "-k", "4", "--init", "random", "-o",
+                 str(tmp_path / "l.csv"), "--animate", str(gif), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    frames = _frames(gif)
+    assert len(frames) == summary["frames"] == summary["n_iter"] >= 3
+    assert frames[0].shape == (480, 640, 3)
+    assert not np.array_equal(frames[0], frames[-1])  # the centres moved
+
+
+def test_the_replayed_run_ends_in_the_labels_written(blobs, tmp_path):
+    from palettelab.core.points_session import PointsSession
+
+    path, _truth = blobs
+    session = PointsSession.load(path, k=4, init="k-means++", seed=3)
+    session.fit("k-means", n_init=5)
+    steps = session.replay()
+    np.testing.assert_array_equal(steps[-1].labels, session.labels)
+    assert steps[-1].inertia == pytest.approx(session.inertia)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--method", "spectral"], "--method kmeans"),
+    (["--animate", "steps.png"], "use .gif"),
+])
+def test_animate_usage(blobs, tmp_path, capsys, args, message):
+    path, _truth = blobs
+    argv = ["cluster", str(path), "-k", "3", "-o", str(tmp_path / "l.csv")]
+    if "--animate" not in args:
+        argv += ["--animate", str(tmp_path / "s.gif")]
+    argv += [a if a != "steps.png" else str(tmp_path / "steps.png") for a in args]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    assert code in (1, 2)
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "l.csv").exists()

@@ -2,6 +2,7 @@
 
     palettelab cluster POINTS -k N -o LABELS.csv [--method kmeans|minibatch|spectral]
                [--init k-means++|random] [--n-init N] [--seed S] [--json]
+               [--animate STEPS.gif]
 
 LABELS.csv has a header ``label`` and one integer a line, in input order.  A ground-truth
 column in the input (``label``, ``labels``, ``class`` or ``target``) is never clustered; with
@@ -13,6 +14,10 @@ One column of integers under a header is valid CSV, TSV and whitespace text alik
 them back as a point file); any other name is refused, so that ``-o labels.png`` does not
 produce a text file named like an image.  ``-o -`` writes the labels to standard output (not
 together with ``--json``, which prints there too).
+
+``--animate STEPS.gif`` also writes the k-means run as an animated GIF, one frame per step
+(:mod:`palettelab.core.step_animation`): the kept start run again from its centres, so the
+last frame shows the labels written.  The labels and the GIF are one transaction.
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help=f"random seed, 0 to {options.SEED_MAX} (default 0)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON summary (n_clusters, inertia, n_iter, seconds)")
+    p.add_argument("--animate", metavar="STEPS.gif", default=None,
+                   help="also write the k-means run as an animated GIF, one frame per step "
+                        "(--method kmeans)")
     p.set_defaults(run=run, parser=p)
 
 
@@ -63,6 +71,12 @@ def _check_usage(args: argparse.Namespace) -> None:
         args.parser.error(f"--n-init must be at least 1, got {args.n_init}")
     if args.output == STDOUT and args.json:
         args.parser.error("-o - and --json both write to standard output; give -o a file name")
+    if args.animate is not None:
+        if args.method != "kmeans":
+            args.parser.error("--animate shows the steps of k-means: use --method kmeans")
+        options.check_distinct_outputs(args.parser, [("-o", None if args.output == STDOUT
+                                                      else args.output),
+                                                     ("--animate", args.animate)])
 
 
 def _check_output(path: str) -> None:
@@ -99,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     _check_output(args.output)
+    if args.animate is not None:
+        from palettelab.core.formats.atomic import check_output_suffix
+
+        check_output_suffix(args.animate, (".gif",), "the animation is a GIF", "")
     if args.json:
         check_stdout("the JSON summary")
     session = PointsSession.load(args.input, k=args.k, init=args.init, seed=args.seed)
@@ -107,7 +125,20 @@ def run(args: argparse.Namespace) -> int:
     labels = np.asarray(session.labels, dtype=np.int64)
     # the k-means objective of the labelling in the input space, whatever the method
     inertia = session.labelling_inertia()
-    _write_labels(args.output, labels)
+    frames = None
+    if args.animate is None:
+        _write_labels(args.output, labels)
+    else:
+        from palettelab.core.formats.atomic import atomic_outputs
+        from palettelab.core.step_animation import render, save_gif
+
+        steps = session.replay()
+        pictures = render(session.X, steps, session.projection(), initial=session.initial,
+                          seed=args.seed)
+        frames = len(pictures)
+        with atomic_outputs():  # both files, or neither
+            save_gif(args.animate, pictures)
+            _write_labels(args.output, labels)
     if args.json:
         summary = {"n_clusters": int(args.k), "method": args.method, "inertia": inertia,
                    "n_iter": session.n_iter, "n_points": session.n,
@@ -115,5 +146,7 @@ def run(args: argparse.Namespace) -> int:
         accuracy = session.accuracy()  # when the file has a label column
         if accuracy is not None:
             summary["accuracy"] = round(accuracy, 6)
+        if frames is not None:
+            summary["frames"] = frames
         print_json(summary)
     return 0

@@ -644,11 +644,13 @@ class KMeans(_BaseKMeans):
         best = None
         for _ in range(n_init):
             C0 = _initial_centers(X, w, k, self.init, rng)
+            start = C0.copy()
             *_, (it, eng, _conv, inertia) = _run(X, w, C0, max_iter, tol_abs, self.algorithm,
                                                  False)
             if best is None or inertia < best[0]:
-                best = (inertia, eng.centers, eng.labels, it)
-        self.inertia_, self.cluster_centers_, self.labels_, self.n_iter_ = best
+                best = (inertia, eng.centers, eng.labels, it, start)
+        self.inertia_, self.cluster_centers_, self.labels_, self.n_iter_, self.initial_centers_ \
+            = best
         return self
 
     def steps(self, X, sample_weight=None) -> Iterator[Step]:
