@@ -159,6 +159,16 @@ def test_elbow_and_silhouette_plotted(qtbot, workspace):
     bars = [item for item in workspace.bars_plot.getPlotItem().items
             if isinstance(item, pg.BarGraphItem)]
     assert len(bars) == 4  # one bar group per cluster
+    # issue 18: clicking a k on either chart uses it
+    workspace.tabs.setCurrentIndex(1)
+    for chart, k in ((workspace.elbow_plot, 5), (workspace.silhouette_plot, 3)):
+        qtbot.waitUntil(chart.isVisible)
+        y = float(np.mean(chart.getViewBox().viewRange()[1]))
+        scene = chart.getViewBox().mapViewToScene(QPointF(k + 0.1, y))
+        with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+            qtbot.mouseClick(chart.viewport(), Qt.MouseButton.LeftButton,
+                             pos=chart.mapFromScene(scene))
+        assert workspace.k_spin.value() == k and len(workspace.centers()) == k
 
 
 def test_spectral_separates_moons(qtbot, workspace):
@@ -188,7 +198,17 @@ def test_digits_centre_images_and_accuracy(qtbot, workspace):
     image = workspace.confusion_image.image
     if workspace.confusion_image.axisOrder != "row-major":
         image = image.swapaxes(0, 1)
-    np.testing.assert_array_equal(image, confusion_matrix(points.labels, workspace.labels()))
+    matrix = confusion_matrix(points.labels, workspace.labels())
+    order = workspace.confusion_order  # issue 18: matches on the diagonal
+    np.testing.assert_array_equal(image, matrix[:, order])
+    assert sorted(order.tolist()) == list(range(10))
+    majority = matrix.argmax(axis=0)
+    assert (np.diff(majority[order]) >= 0).all()  # each class's clusters side by side
+    assert (np.diag(matrix[:, order]) == matrix[:, order].max(axis=0)).sum() >= 7
+    # each centre image is captioned with its cluster's most common digit
+    names = points.label_names
+    for cluster, caption in enumerate(workspace.centre_captions):
+        assert caption.startswith(f"→ {names[majority[cluster]]} (")
 
 
 def test_bad_file_reports_and_keeps_data(qtbot, workspace, tmp_path):
@@ -390,3 +410,40 @@ def test_silhouette_mean_is_not_written_over_the_bars(qtbot, workspace):
     assert f"mean {mean:.2f}" in workspace.bars_plot.getPlotItem().titleLabel.text
     ticks = workspace.bars_plot.getAxis("left")._tickLevels[0]
     assert [label for _, label in ticks] == ["0", "1", "2", "3"]
+
+
+# --- exports (issue 18) -----------------------------------------------------------------------
+
+
+def test_labels_animation_and_plots_export(qtbot, workspace, tmp_path):
+    from PIL import Image
+
+    from palettelab.app.gui.plot_export import export_plot
+
+    load(qtbot, workspace, "blobs")
+    with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.run_button, Qt.MouseButton.LeftButton)
+    per_x, per_y = workspace.view_box.viewPixelSize()  # equal scales: circles stay round
+    assert per_x == pytest.approx(per_y, rel=0.01)
+    # labels: chosen type's extension added, one integer a line in file order
+    workspace._ask_save_path = lambda title, types: str(tmp_path / "labels.csv")
+    with qtbot.waitSignal(workspace.exported, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.export_labels_button, Qt.MouseButton.LeftButton)
+    lines = (tmp_path / "labels.csv").read_text().splitlines()
+    assert lines[0] == "label"
+    np.testing.assert_array_equal([int(v) for v in lines[1:]], workspace.labels())
+    # the animation: one frame per step of the run shown, the last with its labels
+    workspace._ask_save_path = lambda title, types: str(tmp_path / "run.gif")
+    with qtbot.waitSignal(workspace.exported, timeout=TIMEOUT):
+        qtbot.mouseClick(workspace.export_animation_button, Qt.MouseButton.LeftButton)
+    with Image.open(tmp_path / "run.gif") as im:
+        assert im.n_frames == workspace._state.iteration >= 2
+    # every plot as PNG and SVG
+    for name, plot in (("scatter", workspace.plot_widget), ("inertia", workspace.inertia_plot)):
+        export_plot(plot, tmp_path / f"{name}.png")
+        export_plot(plot, tmp_path / f"{name}.svg")
+        with Image.open(tmp_path / f"{name}.png") as im:
+            assert im.width >= 2 * plot.getPlotItem().sceneBoundingRect().width() - 2
+        assert "<svg" in (tmp_path / f"{name}.svg").read_text()
+    menu = workspace.plot_widget.getPlotItem().getViewBox().menu
+    assert any(a.text() == "Save Plot as PNG or SVG…" for a in menu.actions())

@@ -30,9 +30,7 @@ from palettelab.app.cli import options
 METHODS = ("kmeans", "minibatch", "spectral")
 #: the command's method names -> :data:`palettelab.core.points_session.METHODS`
 SESSION_METHODS = {"kmeans": "k-means", "minibatch": "mini-batch", "spectral": "spectral"}
-#: the label file's extensions (one format fits them all, see above); "-" is standard output
-LABEL_EXTENSIONS = (".csv", ".tsv", ".txt")
-STDOUT = "-"
+STDOUT = "-"  # besides the label file's extensions (core.formats.points.LABEL_EXTENSIONS)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -83,6 +81,7 @@ def _check_output(path: str) -> None:
     """InputError unless the labels can be written to ``path`` (before the run)."""
     from palettelab.app.cli.runtime import check_stdout
     from palettelab.core.formats.atomic import check_output_suffix
+    from palettelab.core.formats.points import LABEL_EXTENSIONS
 
     if path == STDOUT:
         check_stdout("the labels")
@@ -93,15 +92,13 @@ def _check_output(path: str) -> None:
 
 def _write_labels(path: str, labels) -> None:
     from palettelab.app.cli.runtime import raise_if_interrupted, write_stdout
-    from palettelab.core.formats.atomic import atomic_write
+    from palettelab.core.formats.points import labels_text, write_labels
 
-    text = "label\n" + "".join(f"{label}\n" for label in labels.tolist())
     raise_if_interrupted()  # a Ctrl-C dropped inside a callback still stops the run
     if path == STDOUT:
-        write_stdout(text, "the labels")
+        write_stdout(labels_text(labels), "the labels")
         return
-    with atomic_write(path, "w", encoding="utf-8", newline="\n") as out:
-        out.write(text)
+    write_labels(path, labels)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -246,6 +246,16 @@ def confusion_matrix(truth, labels) -> np.ndarray:
     return out
 
 
+def diagonal_order(confusion) -> np.ndarray:
+    """The order of a confusion matrix's columns (clusters) that puts the matches on its
+    diagonal: each cluster under its most common class, the clusters of one class side by
+    side, the largest first (with as many clusters as classes, one-to-one, a diagonal)."""
+    confusion = np.asarray(confusion)
+    if confusion.ndim != 2 or confusion.shape[1] == 0:
+        raise InputError(f"a confusion matrix must be 2-D with columns, got {confusion.shape}")
+    return np.lexsort((-confusion.max(axis=0), confusion.argmax(axis=0)))
+
+
 def matched_accuracy(labels, truth) -> float:
     """Fraction of points whose cluster's most common true class is their own class.
 

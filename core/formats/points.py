@@ -781,3 +781,22 @@ def _array_data(stream: IO[bytes], name: str, what: str) -> np.ndarray:
         return np.lib.format.read_array(stream, allow_pickle=False)
     except _ARRAY_ERRORS:
         raise InputError(f"{name}: {what}truncated or corrupt array data") from None
+
+
+#: a label file's extensions: one integer column under a header is valid CSV, TSV and text
+LABEL_EXTENSIONS = (".csv", ".tsv", ".txt")
+
+
+def labels_text(labels) -> str:
+    """Cluster labels as a label file's text: a header ``label``, one integer a line."""
+    return "label\n" + "".join(f"{int(label)}\n" for label in np.asarray(labels).tolist())
+
+
+def write_labels(path: str | os.PathLike[str], labels) -> None:
+    """Write cluster labels to ``path`` (.csv, .tsv or .txt, see :func:`labels_text`),
+    atomically; InputError for another extension or a missing folder."""
+    from palettelab.core.formats.atomic import atomic_write, check_output_suffix
+
+    check_output_suffix(path, LABEL_EXTENSIONS, "labels are written as text")
+    with atomic_write(path, "w", encoding="utf-8", newline="\n") as out:
+        out.write(labels_text(labels))

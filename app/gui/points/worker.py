@@ -32,6 +32,7 @@ import numpy as np
 from PySide6.QtCore import Signal, Slot
 
 from palettelab.app.gui.worker_host import Cancelled, WorkerHost, exclusive
+from palettelab.core.errors import InputError
 from palettelab.core.points_session import INITS, METHODS  # noqa: F401 (the workspace's)
 
 if TYPE_CHECKING:
@@ -152,6 +153,7 @@ class PointsWorker(WorkerHost):
     starts = Signal(object)  # StartsResult
     elbow = Signal(object)  # ElbowResult
     failed = Signal(str)  # one-line message of a failed job
+    exported = Signal(str)  # path written (labels, an animation)
 
     def __init__(self) -> None:
         super().__init__(self._warm_kernels)
@@ -188,6 +190,44 @@ class PointsWorker(WorkerHost):
         from palettelab.core.formats.points import load_points
 
         self._load(epoch, lambda: load_points(path, label_column=label_column))
+
+    @Slot(str)
+    @exclusive
+    def export_labels(self, path: str) -> None:
+        """Write the current cluster labels (a header, one integer a line, input order)."""
+        from palettelab.core.formats.points import write_labels
+
+        session = self._session
+        if session is None or session.labels is None:
+            self.failed.emit("no cluster labels yet: assign or run first")
+            return
+        try:
+            write_labels(path, session.labels)
+        except InputError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.exported.emit(path)
+
+    @Slot(str, object)
+    @exclusive
+    def export_animation(self, path: str, columns: tuple[int, int] | None) -> None:
+        """Write the k-means run from the starting centres as an animated GIF, seen in the
+        view shown (``columns``, or PCA for None)."""
+        from palettelab.core.formats.atomic import check_output_suffix
+        from palettelab.core.step_animation import render, save_gif
+
+        session = self._session
+        try:
+            check_output_suffix(path, (".gif",), "the animation is a GIF")
+            if session is None or session.initial is None:
+                raise InputError("no starting centres yet: load data first")
+            frames = session.replay()
+            view = session.pca if columns is None else session.projection(columns)
+            save_gif(path, render(session.X, frames, view, initial=session.initial))
+        except InputError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.exported.emit(path)
 
     @Slot(int, str)
     @exclusive

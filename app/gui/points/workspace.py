@@ -37,6 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from palettelab.app.gui.image.export import file_filter, with_chosen_extension
+from palettelab.app.gui.plot_export import PLOT_TYPES, add_export_action
 from palettelab.app.gui.points.point_cloud import PointCloudItem
 from palettelab.app.gui.points.worker import (
     INITS,
@@ -63,6 +65,7 @@ STEPPED = "k-means"
 #: the first two choices of the Labels box; the file's columns follow them
 LABELS_AUTO, LABELS_NONE = "auto", "none"
 POINT_FILTER = "Point files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
+LABEL_TYPES = (("CSV", (".csv",)), ("TSV", (".tsv",)), ("Text", (".txt",)))
 #: a qualitative palette (Tableau 20 order: ten strong colours, then their light partners)
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
@@ -105,6 +108,8 @@ class PointsWorkspace(QWidget):
     _startsRequest = Signal(object)
     _adoptRequest = Signal(int, int)
     _elbowRequest = Signal(object)
+    _exportLabels = Signal(str)
+    _exportAnimation = Signal(str, object)  # path, the view's columns (None: PCA)
     # for the window, tests and scripts
     dataLoaded = Signal(object)  # LoadedPoints
     fileLoaded = Signal(str)  # path of a point file read (not a sample set): recent files
@@ -113,6 +118,7 @@ class PointsWorkspace(QWidget):
     resultReady = Signal(object)  # State after a run, spectral, or a chosen start
     startsReady = Signal(object)  # StartsResult
     elbowReady = Signal(object)  # ElbowResult
+    exported = Signal(str)  # a file written (labels, an animation)
 
     def __init__(self, initial_dataset: str | None = "blobs", parent: QWidget | None = None):
         super().__init__(parent)
@@ -206,6 +212,15 @@ class PointsWorkspace(QWidget):
         self.elbow_button.clicked.connect(self._elbow_clicked)
         self.starts_list = QListWidget()
         self.starts_list.currentRowChanged.connect(self._start_chosen)
+        self.export_labels_button = QPushButton("Export labels…")
+        self.export_labels_button.setToolTip("Write each point's cluster (CSV: a header "
+                                             "'label', one integer a line, in file order)")
+        self.export_labels_button.clicked.connect(self.export_labels)
+        self.export_animation_button = QPushButton("Export animation…")
+        self.export_animation_button.setToolTip("The k-means run from the starting centres "
+                                                "as an animated GIF, one frame per step, for "
+                                                "slides")
+        self.export_animation_button.clicked.connect(self.export_animation)
 
         self.iteration_label = QLabel("iteration 0")
         self.inertia_label = QLabel("inertia –")
@@ -226,6 +241,7 @@ class PointsWorkspace(QWidget):
         self.plot_widget = pg.PlotWidget(background="w")
         self.plot_widget.showGrid(x=True, y=True, alpha=0.2)
         self.view_box = self.plot_widget.getViewBox()
+        self.view_box.setAspectLocked(True)  # equal scales: round clusters look round
         self.voronoi = pg.ImageItem()
         self.voronoi.setZValue(-10)
         self.plot_widget.addItem(self.voronoi, ignoreBounds=True)
@@ -256,7 +272,7 @@ class PointsWorkspace(QWidget):
         self.strip_area = QScrollArea()
         self.strip_area.setWidget(self.centre_strip)
         self.strip_area.setWidgetResizable(True)
-        self.strip_area.setFixedHeight(CENTRE_IMAGE_PX + 30)
+        self.strip_area.setFixedHeight(CENTRE_IMAGE_PX + 50)
         self.strip_area.hide()
 
         # the charts
@@ -272,6 +288,11 @@ class PointsWorkspace(QWidget):
         self.silhouette_plot.setLabel("bottom", "k")
         self.silhouette_curve = self.silhouette_plot.plot(pen=pg.mkPen("#d62728", width=2),
                                                           symbol="s")
+        self._elbow_ks: np.ndarray | None = None
+        for chart in (self.elbow_plot, self.silhouette_plot):
+            chart.setToolTip("Click a k to use it")
+            chart.scene().sigMouseClicked.connect(
+                lambda event, c=chart: self._chart_clicked(c, event))
         self.bars_plot = pg.PlotWidget(background="w", title=BARS_TITLE)
         self.bars_plot.setLabel("bottom", "silhouette")
         self.bars_plot.setLabel("left", "cluster")
@@ -341,6 +362,10 @@ class PointsWorkspace(QWidget):
         side_layout.addLayout(starts)
         side_layout.addWidget(self.starts_list, 1)
         side_layout.addLayout(elbow)
+        exports = QHBoxLayout()
+        exports.addWidget(self.export_labels_button)
+        exports.addWidget(self.export_animation_button)
+        side_layout.addLayout(exports)
         side_layout.addWidget(self.shown_label)
         side_layout.addWidget(self.status_label)
         side.setMinimumWidth(300)
@@ -359,6 +384,9 @@ class PointsWorkspace(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(left, 1)
         layout.addWidget(side)
+        for plot in (self.plot_widget, self.inertia_plot, self.elbow_plot, self.silhouette_plot,
+                     self.bars_plot, self.confusion_plot):
+            add_export_action(plot, self._ask_plot_path, self.show_error)
         self._enable_steps()
 
     def _start_worker(self) -> None:
@@ -378,6 +406,9 @@ class PointsWorkspace(QWidget):
         self.worker.starts.connect(self._on_starts)
         self.worker.elbow.connect(self._on_elbow)
         self.worker.failed.connect(self._on_failed)
+        self._exportLabels.connect(self.worker.export_labels)
+        self._exportAnimation.connect(self.worker.export_animation)
+        self.worker.exported.connect(self._on_exported)
         self.worker.start(self, "PaletteLab points worker", warm=False)
 
     def close_worker(self) -> None:
@@ -426,6 +457,34 @@ class PointsWorkspace(QWidget):
     def _ask_open_path(self) -> str:
         path, _ = QFileDialog.getOpenFileName(self, "Open points", "", POINT_FILTER)
         return path
+
+    def _ask_save_path(self, title: str, types) -> str:
+        """A path to save to, with the chosen type's extension when the name has none."""
+        path, chosen = QFileDialog.getSaveFileName(self, title, "", file_filter(types))
+        return with_chosen_extension(path, chosen, types) if path else ""
+
+    def _ask_plot_path(self, title: str) -> str:
+        return self._ask_save_path(title, PLOT_TYPES)
+
+    # --- exports (issue 18) ---------------------------------------------------------------------
+
+    def export_labels(self) -> None:
+        """Write every point's cluster label to a CSV file (in the worker)."""
+        path = self._ask_save_path("Export cluster labels", LABEL_TYPES)
+        if path:
+            self._exportLabels.emit(path)
+
+    def export_animation(self) -> None:
+        """Write the k-means run as an animated GIF, in the view shown (in the worker)."""
+        path = self._ask_save_path("Export k-means animation", (("GIF animation", (".gif",)),))
+        if path:
+            columns = None if self._is_pca() else tuple(self._columns())
+            self._exportAnimation.emit(path, columns)
+            self.status_label.setText("Drawing the animation…")
+
+    def _on_exported(self, path: str) -> None:
+        self.status_label.setText(f"Saved {path}")
+        self.exported.emit(path)
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -724,6 +783,7 @@ class PointsWorkspace(QWidget):
         if result.epoch != self._elbow_epoch:
             return
         ks = np.array(result.ks, dtype=float)
+        self._elbow_ks = ks
         self.elbow_curve.setData(ks, np.array(result.inertia))
         self.silhouette_curve.setData(ks, np.array(result.silhouette))
         how = ("exact" if result.silhouette_used >= result.n
@@ -863,7 +923,7 @@ class PointsWorkspace(QWidget):
         self.stats_label.setText(self._stats(state))
         self.inertia_curve.setData(np.arange(1, len(state.history) + 1), np.array(state.history))
         self._show_truth(state)
-        self._show_centre_images(state.centers)
+        self._show_centre_images(state.centers, state.confusion)
         self._enable_steps()
 
     def _stats(self, state: State) -> str:
@@ -902,9 +962,12 @@ class PointsWorkspace(QWidget):
                               autoLevels=False)
         self.voronoi.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
 
-    def _show_centre_images(self, centers: np.ndarray | None) -> None:
-        """Centres of image data (d a perfect square, e.g. 8 x 8 digits) as small pictures."""
+    def _show_centre_images(self, centers: np.ndarray | None,
+                            confusion: np.ndarray | None = None) -> None:
+        """Centres of image data (d a perfect square, e.g. 8 x 8 digits) as small pictures,
+        each captioned with its cluster's most common true class when the data has one."""
         self.centre_images = []
+        self.centre_captions: list[str] = []
         while self._strip_layout.count() > 1:
             item = self._strip_layout.takeAt(0)
             item.widget().deleteLater()
@@ -926,7 +989,24 @@ class PointsWorkspace(QWidget):
                 Qt.TransformationMode.FastTransformation))
             label.setStyleSheet(f"border: 3px solid {cluster_color(i).name()};")
             label.setToolTip(f"centre {i}")
-            self._strip_layout.insertWidget(i, label)
+            cell = QWidget()
+            column = QVBoxLayout(cell)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(1)
+            column.addWidget(label)
+            caption = QLabel(self._majority_text(i, confusion))
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            column.addWidget(caption)
+            self.centre_captions.append(caption.text())
+            self._strip_layout.insertWidget(i, cell)
+
+    def _majority_text(self, cluster: int, confusion: np.ndarray | None) -> str:
+        """"→ 7 (92%)": the cluster's most common true class and its share, or its number."""
+        if confusion is None or cluster >= confusion.shape[1] or not confusion[:, cluster].any():
+            return f"#{cluster}"
+        column = confusion[:, cluster]
+        name = self._loaded.points.label_names[int(column.argmax())]
+        return f"→ {name} ({column.max() / column.sum():.0%})"
 
     def _strip_wanted(self) -> bool:
         d = self._loaded.points.X.shape[1]
@@ -944,8 +1024,13 @@ class PointsWorkspace(QWidget):
             self.confusion_image.clear()
             return
         self.accuracy_label.setText(f"accuracy {state.accuracy:.2f} (clusters matched to the "
-                                    "most common label)")
-        matrix = state.confusion
+                                    "most common label; columns ordered so that matches fall "
+                                    "on the diagonal)")
+        from palettelab.core.clustering.metrics import diagonal_order  # Numba: not at start-up
+
+        order = diagonal_order(state.confusion)
+        matrix = state.confusion[:, order]
+        self.confusion_order = order
         self.confusion_image.setImage(_image_order(self.confusion_image, matrix.astype(float)),
                                       autoLevels=False, levels=(0, max(1, int(matrix.max()))))
         self.confusion_image.setRect(QRectF(-0.5, -0.5, matrix.shape[1], matrix.shape[0]))
@@ -953,7 +1038,7 @@ class PointsWorkspace(QWidget):
         self.confusion_plot.getAxis("left").setTicks(
             [[(i, names[i]) for i in range(matrix.shape[0])]])
         self.confusion_plot.getAxis("bottom").setTicks(
-            [[(j, str(j)) for j in range(matrix.shape[1])]])
+            [[(j, str(int(c))) for j, c in enumerate(order)]])
         if matrix.size <= TEXT_CELLS:
             top = matrix.max()
             for (row, col), count in np.ndenumerate(matrix):
@@ -992,7 +1077,23 @@ class PointsWorkspace(QWidget):
         self.bars_plot.setTitle(f"Silhouette per cluster, mean {mean:.2f}")
         self.bars_plot.setXRange(min(-0.1, float(samples.min())), 1.0)
 
+    def _chart_clicked(self, chart: pg.PlotWidget, event) -> None:
+        """A click on the elbow or silhouette chart uses the k nearest to it."""
+        if self._elbow_ks is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        where = chart.getViewBox().mapSceneToView(event.scenePos())
+        k = int(self._elbow_ks[np.argmin(np.abs(self._elbow_ks - where.x()))])
+        self.use_k(k)
+
+    def use_k(self, k: int) -> None:
+        """Use ``k`` clusters (from the charts): new starting centres, the status says so."""
+        if self.k_spin.value() != k:
+            self.k_spin.setValue(k)  # new starting centres for k
+        self.status_label.setText(f"k = {k} chosen on the chart: press Run or step through "
+                                  f"it.")
+
     def _clear_elbow(self) -> None:
+        self._elbow_ks = None
         self.elbow_curve.setData([], [])
         self.silhouette_curve.setData([], [])
         self._draw_silhouette_bars(None, None)
