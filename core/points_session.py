@@ -416,6 +416,20 @@ class PointsSession:
         self.iteration, self.inertia, self.converged, self.n_iter = iteration, value, True, n_iter
         self.history = [value] if history is None else history
 
+    def embedded(self, method: str) -> PointsSession:
+        """A session on a 2-D embedding of the points -- "pca" (the first two principal
+        components) or "tsne" (:class:`~palettelab.core.clustering.tsne.TSNE`, scikit-learn's
+        defaults) -- with the same ground truth, k, init and seed, to cluster there."""
+        if method == "pca":
+            Y = self.pca.project(self.X)
+        elif method == "tsne":
+            from palettelab.core.clustering.tsne import TSNE
+
+            Y = TSNE(random_state=self.seed).fit_transform(self.X)
+        else:
+            raise InputError(f"embedding must be 'pca' or 'tsne', got {method!r}")
+        return PointsSession(Y, k=self.k, init=self.init, seed=self.seed, truth=self.truth)
+
     def replay(self) -> list:
         """The k-means run of the current result again, one
         :class:`~palettelab.core.step_animation.Frame` per step (for an animation), from its

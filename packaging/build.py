@@ -74,7 +74,9 @@ def compile_kernels(staged: Path, out: Path) -> None:
                      [*python, "palettelab", "quantize", str(sample), "-k", "16", "-o",
                       str(scratch / f"{tier}.png"), "--palette", str(scratch / f"{tier}.gpl")],
                      [*python, "palettelab", "cluster", str(points), "-k", "3",
-                      "-o", str(scratch / f"{tier}.csv")]):
+                      "-o", str(scratch / f"{tier}.csv")],
+                     [*python, "palettelab", "cluster", str(points), "-k", "3", "--embed",
+                      "tsne", "-o", str(scratch / f"{tier}-tsne.csv")]):
             subprocess.run(step, env=env, check=True, stdout=subprocess.DEVNULL)
 
     tiers = tiers_for_machine()
