@@ -447,3 +447,36 @@ def test_labels_animation_and_plots_export(qtbot, workspace, tmp_path):
         assert "<svg" in (tmp_path / f"{name}.svg").read_text()
     menu = workspace.plot_widget.getPlotItem().getViewBox().menu
     assert any(a.text() == "Save Plot as PNG or SVG…" for a in menu.actions())
+
+
+# --- the t-SNE view (issue 18, item 1) ---------------------------------------------------------
+
+
+def test_the_tsne_view_animates_and_shows_the_map(qtbot, workspace):
+    from gui_helpers import worker_signal
+
+    from palettelab.core.clustering.tsne import TSNE
+
+    points = load(qtbot, workspace, "digits")
+    frames = []
+    workspace.worker.embedding.connect(lambda e: frames.append(e.iteration))
+    with qtbot.waitSignal(workspace.embedded, timeout=TIMEOUT) as done:
+        workspace.view_combo.setCurrentText("t-SNE")
+    shown = workspace._loaded.shown
+    expected = TSNE().fit_transform(points.X)[shown]
+    np.testing.assert_array_equal(done.args[0].coords, expected)
+    np.testing.assert_array_equal(workspace._coords, expected)
+    assert len(frames) >= 3 and frames == sorted(frames)  # it moved on screen as it formed
+    assert not workspace.x_combo.isEnabled()
+    assert workspace.plot_widget.getAxis("bottom").labelText == "t-SNE 1"
+    with qtbot.waitSignal(workspace.resultReady, timeout=TIMEOUT) as result:
+        qtbot.mouseClick(workspace.run_button, Qt.MouseButton.LeftButton)
+    labels = result.args[0].labels[shown]
+    centres = workspace.centres_item.getData()
+    for c in range(workspace.k_spin.value()):
+        mean = expected[labels == c].mean(axis=0)
+        assert centres[0][c] == pytest.approx(mean[0]) and centres[1][c] == pytest.approx(mean[1])
+    with qtbot.waitSignal(workspace.embedded, timeout=TIMEOUT):  # made once: sent at once
+        workspace.view_combo.setCurrentText("PCA")
+        workspace._tsne_coords = None
+        workspace.view_combo.setCurrentText("t-SNE")

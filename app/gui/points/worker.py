@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 #: points drawn in the scatter (a seeded sample beyond that)
 DRAW_LIMIT = 8_000  # points drawn: pyqtgraph needs ~10 ms per 1,000 on an update
+EMBED_EVERY = 10  # t-SNE steps between two frames offered to the view
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,17 @@ class LoadedPoints:
     pca_axes: np.ndarray  # (2, d): project with (X - mean) @ axes.T
     pca_shown: np.ndarray  # (len(shown), 2) the drawn points projected
     seconds: float
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """A t-SNE map on its way: ``iteration`` done, the drawn points' coordinates there
+    (``coords``, (len(shown), 2)), ``done`` at the last."""
+
+    epoch: int
+    iteration: int
+    coords: np.ndarray
+    done: bool
 
 
 @dataclass(frozen=True)
@@ -154,10 +166,14 @@ class PointsWorker(WorkerHost):
     elbow = Signal(object)  # ElbowResult
     failed = Signal(str)  # one-line message of a failed job
     exported = Signal(str)  # path written (labels, an animation)
+    embedding = Signal(object)  # Embedding: a live frame of the t-SNE view, or the last
 
     def __init__(self) -> None:
         super().__init__(self._warm_kernels)
         self.elbow_jobs = self.channel()
+        self.embed_jobs = self.channel()  # t-SNE views: a new load makes one stale
+        self._shown: np.ndarray | None = None  # the drawn points' rows
+        self._tsne: np.ndarray | None = None  # the finished map of the loaded points
         # the loaded points and their clustering (everything the jobs compute lives there)
         self._session: PointsSession | None = None
         self._epoch = 0
@@ -190,6 +206,34 @@ class PointsWorker(WorkerHost):
         from palettelab.core.formats.points import load_points
 
         self._load(epoch, lambda: load_points(path, label_column=label_column))
+
+    @Slot(int)
+    @exclusive
+    def embed(self, epoch: int) -> None:
+        """The t-SNE map of the loaded points, frames every few steps while it optimises
+        (paced by the window), the last one ``done``; once made, it is sent again at once."""
+        from palettelab.core.clustering.tsne import TSNE
+
+        session, shown = self._session, self._shown
+        if session is None or self.embed_jobs.is_stale(epoch):
+            return
+        if self._tsne is not None:
+            self.embedding.emit(Embedding(epoch, 0, self._tsne[shown], True))
+            return
+        self.frames.restart()
+        tsne = TSNE(random_state=session.seed)
+        try:
+            for step in tsne.steps(session.X, every=EMBED_EVERY):
+                if self.embed_jobs.is_stale(epoch):
+                    return
+                if step.iteration < tsne.max_iter and self.frames.take():
+                    self.embedding.emit(Embedding(epoch, step.iteration,
+                                                  step.embedding[shown], False))
+        except InputError as exc:
+            self.failed.emit(str(exc))
+            return
+        self._tsne = tsne.embedding_
+        self.embedding.emit(Embedding(epoch, tsne.n_iter_, self._tsne[shown], True))
 
     @Slot(str)
     @exclusive
@@ -248,6 +292,7 @@ class PointsWorker(WorkerHost):
             self.loadFailed.emit(str(exc))
             return
         shown = session.sample(DRAW_LIMIT)
+        self._shown, self._tsne = shown, None
         view = session.pca
         self._session = session
         self._epoch = epoch

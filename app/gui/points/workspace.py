@@ -65,6 +65,7 @@ STEPPED = "k-means"
 #: the first two choices of the Labels box; the file's columns follow them
 LABELS_AUTO, LABELS_NONE = "auto", "none"
 POINT_FILTER = "Point files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
+TSNE_VIEW = "t-SNE"
 LABEL_TYPES = (("CSV", (".csv",)), ("TSV", (".tsv",)), ("Text", (".txt",)))
 #: a qualitative palette (Tableau 20 order: ten strong colours, then their light partners)
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -109,6 +110,7 @@ class PointsWorkspace(QWidget):
     _adoptRequest = Signal(int, int)
     _elbowRequest = Signal(object)
     _exportLabels = Signal(str)
+    _embedRequest = Signal(int)  # epoch of the t-SNE view asked for
     _exportAnimation = Signal(str, object)  # path, the view's columns (None: PCA)
     # for the window, tests and scripts
     dataLoaded = Signal(object)  # LoadedPoints
@@ -119,6 +121,7 @@ class PointsWorkspace(QWidget):
     startsReady = Signal(object)  # StartsResult
     elbowReady = Signal(object)  # ElbowResult
     exported = Signal(str)  # a file written (labels, an animation)
+    embedded = Signal(object)  # Embedding: the t-SNE view is finished
 
     def __init__(self, initial_dataset: str | None = "blobs", parent: QWidget | None = None):
         super().__init__(parent)
@@ -136,6 +139,8 @@ class PointsWorkspace(QWidget):
         self._pending_steps = 0
         self._manual: list[np.ndarray] = []
         self._trail: list[np.ndarray] = []  # (2, 2) segments of projected old -> new centres
+        self._tsne_coords: np.ndarray | None = None  # the drawn points in the t-SNE map
+        self._embed_epoch = -1  # the t-SNE map asked for
         self._coords = np.zeros((0, 2))
         self.centre_images: list[np.ndarray] = []
         self._build()
@@ -156,7 +161,10 @@ class PointsWorkspace(QWidget):
         self.labels_combo.currentIndexChanged.connect(self._labels_chosen)
         self.labels_combo.setEnabled(False)  # until a file is loaded
         self.view_combo = QComboBox()
-        self.view_combo.addItems(["PCA", "Columns"])
+        self.view_combo.addItems(["PCA", "Columns", TSNE_VIEW])
+        self.view_combo.setToolTip("PCA: the two directions of most spread; Columns: two "
+                                   "columns of the data; t-SNE: a map that keeps neighbours "
+                                   "together (computed in the worker, animated as it forms)")
         self.x_combo, self.y_combo = QComboBox(), QComboBox()
         for combo in (self.view_combo, self.x_combo, self.y_combo):
             combo.currentIndexChanged.connect(self._view_changed)
@@ -407,6 +415,8 @@ class PointsWorkspace(QWidget):
         self.worker.elbow.connect(self._on_elbow)
         self.worker.failed.connect(self._on_failed)
         self._exportLabels.connect(self.worker.export_labels)
+        self._embedRequest.connect(self.worker.embed)
+        self.worker.embedding.connect(self._on_embedding)
         self._exportAnimation.connect(self.worker.export_animation)
         self.worker.exported.connect(self._on_exported)
         self.worker.start(self, "PaletteLab points worker", warm=False)
@@ -659,7 +669,10 @@ class PointsWorkspace(QWidget):
         self._loaded = loaded
         self._state = None
         self._trail = []
+        self._tsne_coords = None
         self.worker.advance_elbow(self._next_epoch())
+        self.worker.embed_jobs.cancel()  # a map of the old points is stale
+        self._embed_epoch = -1
         points = loaded.points
         n, d = points.X.shape
         self._select_data_item()
@@ -848,14 +861,41 @@ class PointsWorkspace(QWidget):
         return (self._loaded is not None and self._loaded.points.X.shape[1] > 2
                 and self.view_combo.currentText() == "PCA")
 
+    def _is_tsne(self) -> bool:
+        return (self._loaded is not None and self._loaded.points.X.shape[1] > 2
+                and self.view_combo.currentText() == TSNE_VIEW)
+
+    def _on_embedding(self, embedding) -> None:
+        """A frame of the t-SNE map (the next is sent once this one is drawn), or the map."""
+        if not embedding.done:
+            QTimer.singleShot(FRAME_PAUSE_MS, self._frame_done)
+        if embedding.epoch != self._embed_epoch:
+            return
+        self._tsne_coords = embedding.coords
+        if self._is_tsne():
+            self._update_coords()
+            self._show_state()
+            self.view_box.autoRange()
+            self.status_label.setText("t-SNE map: neighbours in the data stay together; "
+                                      "centres are shown at their points' mean"
+                                      if embedding.done else
+                                      f"t-SNE: step {embedding.iteration}…")
+        if embedding.done:
+            self.embedded.emit(embedding)
+
     def _enable_axes(self) -> None:
-        columns = self._loaded is not None and not self._is_pca()
+        columns = self._loaded is not None and not self._is_pca() and not self._is_tsne()
         self.x_combo.setEnabled(columns)
         self.y_combo.setEnabled(columns)
 
     def _view_changed(self) -> None:
         if self._loaded is None:
             return
+        if self._is_tsne() and self._tsne_coords is None and self._embed_epoch != self._epoch:
+            self._embed_epoch = self._epoch
+            self.worker.embed_jobs.set(self._embed_epoch)
+            self._embedRequest.emit(self._embed_epoch)
+            self.status_label.setText("t-SNE: computing the neighbours…")
         self._enable_axes()
         self._update_coords()
         self._trail = []
@@ -864,14 +904,17 @@ class PointsWorkspace(QWidget):
 
     def _update_coords(self) -> None:
         loaded = self._loaded
-        if self._is_pca():
+        if self._is_tsne():  # until the map's first frame: the PCA picture
+            self._coords = loaded.pca_shown if self._tsne_coords is None else self._tsne_coords
+            names = ("t-SNE 1", "t-SNE 2")
+        elif self._is_pca():
             self._coords = loaded.pca_shown
+            names = ("PCA 1", "PCA 2")
         else:
             self._coords = self._project(loaded.points.X[loaded.shown])
-        self.plot_widget.setLabel("bottom", "PCA 1" if self._is_pca()
-                                  else loaded.points.columns[self._columns()[0]])
-        self.plot_widget.setLabel("left", "PCA 2" if self._is_pca()
-                                  else loaded.points.columns[self._columns()[1]])
+            names = tuple(loaded.points.columns[c] for c in self._columns())
+        self.plot_widget.setLabel("bottom", names[0])
+        self.plot_widget.setLabel("left", names[1])
 
     def _columns(self) -> list[int]:
         return [max(0, self.x_combo.currentIndex()), max(0, self.y_combo.currentIndex())]
@@ -883,8 +926,25 @@ class PointsWorkspace(QWidget):
         return column_view(self._loaded.points.X.shape[1], *self._columns())
 
     def _project(self, A: np.ndarray) -> np.ndarray:
-        """The view's 2-D coordinates of rows ``A`` (k centres: cheap enough for the GUI)."""
-        return self._view().project(A)
+        """The view's 2-D coordinates of rows ``A`` (k centres: cheap enough for the GUI).
+
+        A t-SNE map has no formula for a point it was not made from: a centre is shown at
+        the mean of its cluster's drawn points, or before any assignment at its nearest drawn
+        point."""
+        if not self._is_tsne():
+            return self._view().project(A)
+        shown = self._loaded.points.X[self._loaded.shown]
+        state = self._state
+        labels = None if state is None or state.labels is None \
+            else state.labels[self._loaded.shown]
+        out = np.empty((A.shape[0], 2))
+        for c, centre in enumerate(A):
+            members = None if labels is None else self._coords[labels == c]
+            if members is not None and len(members):
+                out[c] = members.mean(axis=0)
+            else:
+                out[c] = self._coords[np.argmin(((shown - centre) ** 2).sum(axis=1))]
+        return out
 
     def _show_state(self) -> None:
         """Redraw points, centres, trail, Voronoi, labels, charts and the centre images."""
@@ -948,7 +1008,7 @@ class PointsWorkspace(QWidget):
         only: in a projection the nearest projected centre is not the nearest centre)."""
         state = self._state
         if (state is None or self._loaded is None or self._loaded.points.X.shape[1] != 2
-                or state.method == "spectral"):
+                or state.method == "spectral" or self._is_tsne()):
             self.voronoi.clear()
             return
         (x0, x1), (y0, y1) = self.view_box.viewRange()
