@@ -453,7 +453,6 @@ def test_labels_animation_and_plots_export(qtbot, workspace, tmp_path):
 
 
 def test_the_tsne_view_animates_and_shows_the_map(qtbot, workspace):
-    from gui_helpers import worker_signal
 
     from palettelab.core.clustering.tsne import TSNE
 
