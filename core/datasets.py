@@ -48,7 +48,7 @@ DATASETS = ("blobs", "moons", "circles", "anisotropic", "varied", "uniform", "ir
 MIN_CENTRE_DISTANCE = 5.0
 
 _CENTRE_BOX = (-10.0, 10.0)
-_DEFAULT_SIZES = {"blobs": 300, "moons": 200, "circles": 200, "anisotropic": 300,
+DEFAULT_SIZES = {"blobs": 300, "moons": 200, "circles": 200, "anisotropic": 300,
                   "varied": 300, "uniform": 300}
 _NOISE = 0.05  # moons and circles
 _CIRCLES_FACTOR = 0.5  # inner radius over outer
@@ -64,25 +64,40 @@ _DIGITS_SIDE = 8
 Generated = tuple[np.ndarray, np.ndarray | None, int]  # points, labels, number of groups
 
 
-def make_dataset(name: str, *, n_samples: int | None = None,
-                 random_state: int = 0) -> PointSet:
+def make_dataset(name: str, *, n_samples: int | None = None, random_state: int = 0,
+                 noise: float | None = None, spread: float = 1.0) -> PointSet:
     """The sample set ``name`` (one of :data:`DATASETS`), the same for the same arguments.
 
     ``n_samples`` None gives the set's usual size; ``random_state`` is a non-negative integer.
-    Raises :class:`InputError` for an unknown name or an unusable size or seed.
+    The generated sets take settings, as a teaching canvas offers them: ``noise``, the
+    standard deviation of the jitter of moons and circles (None: 0.05), and ``spread``, a
+    factor on the blobs' standard deviations (blobs, anisotropic, varied; 1 as usual).
+    Raises :class:`InputError` for an unknown name or an unusable size, seed or setting.
     """
     if name not in DATASETS:
         raise InputError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}")
     random_state = check_int(random_state, "random_state", low=0)
     if n_samples is not None:
         n_samples = check_int(n_samples, "n_samples", low=1, high=DEFAULT_MAX_POINTS)
+    noise = _NOISE if noise is None else _check_setting(noise, "noise", 1.0)
+    spread = _check_setting(spread, "spread", 10.0)
     rng = np.random.default_rng(random_state)
     if name in ("iris", "digits"):
         return _bundled(name, n_samples, rng)
-    n = _DEFAULT_SIZES[name] if n_samples is None else n_samples
-    X, labels, groups = _GENERATORS[name](n, rng)
+    n = DEFAULT_SIZES[name] if n_samples is None else n_samples
+    X, labels, groups = _GENERATORS[name](n, rng, noise, spread)
     label_names = tuple(str(code) for code in range(groups)) if labels is not None else ()
     return make_point_set(X, _XY, labels, label_names, f"dataset:{name}")
+
+
+def _check_setting(value, name: str, high: float) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not 0.0 <= value <= high:
+        raise InputError(f"{name} must be between 0 and {high:g}, got {value:g}")
+    return value
 
 
 # generated sets
@@ -118,7 +133,7 @@ def _shuffled(X: np.ndarray, labels: np.ndarray, k: int,
     return X[order], labels[order], k
 
 
-def _moons(n: int, rng: np.random.Generator) -> Generated:
+def _moons(n: int, rng: np.random.Generator, noise: float) -> Generated:
     """Two interleaving half circles: the upper one (0) over the lower one (1)."""
     labels = _group_labels(n, 2)
     angles = np.concatenate([np.linspace(0, np.pi, np.count_nonzero(labels == group))
@@ -126,24 +141,24 @@ def _moons(n: int, rng: np.random.Generator) -> Generated:
     upper = np.column_stack([np.cos(angles), np.sin(angles)])
     lower = np.column_stack([1 - np.cos(angles), 0.5 - np.sin(angles)])
     X = np.where((labels == 0)[:, None], upper, lower)
-    X += rng.normal(scale=_NOISE, size=X.shape)
+    X += rng.normal(scale=noise, size=X.shape)
     return _shuffled(X, labels, 2, rng)
 
 
-def _circles(n: int, rng: np.random.Generator) -> Generated:
+def _circles(n: int, rng: np.random.Generator, noise: float) -> Generated:
     """Two concentric circles: the outer one (0) of radius 1, the inner one (1) smaller."""
     labels = _group_labels(n, 2)
     angles = np.concatenate([np.linspace(0, 2 * np.pi, np.count_nonzero(labels == group),
                                          endpoint=False) for group in (0, 1)])
     radii = np.where(labels == 0, 1.0, _CIRCLES_FACTOR)
     X = radii[:, None] * np.column_stack([np.cos(angles), np.sin(angles)])
-    X += rng.normal(scale=_NOISE, size=X.shape)
+    X += rng.normal(scale=noise, size=X.shape)
     return _shuffled(X, labels, 2, rng)
 
 
-def _anisotropic(n: int, rng: np.random.Generator) -> Generated:
+def _anisotropic(n: int, rng: np.random.Generator, spread: float) -> Generated:
     """Blobs sheared by a linear map: elongated clusters that k-means cuts the wrong way."""
-    X, labels, k = _blobs(n, rng, _ANISOTROPIC_STDS)
+    X, labels, k = _blobs(n, rng, tuple(s * spread for s in _ANISOTROPIC_STDS))
     return X @ _ANISOTROPIC_MAP, labels, k
 
 
@@ -152,14 +167,19 @@ def _uniform(n: int, rng: np.random.Generator) -> Generated:
     return rng.uniform(0.0, 1.0, size=(n, 2)), None, 0
 
 
-_GENERATORS: dict[str, Callable[[int, np.random.Generator], Generated]] = {
-    "blobs": lambda n, rng: _blobs(n, rng, _BLOB_STDS),
-    "moons": _moons,
-    "circles": _circles,
-    "anisotropic": _anisotropic,
-    "varied": lambda n, rng: _blobs(n, rng, _VARIED_STDS),
-    "uniform": _uniform,
+#: name -> generator(n, rng, noise, spread)
+_GENERATORS: dict[str, Callable[[int, np.random.Generator, float, float], Generated]] = {
+    "blobs": lambda n, rng, noise, spread: _blobs(n, rng, tuple(s * spread for s in _BLOB_STDS)),
+    "moons": lambda n, rng, noise, spread: _moons(n, rng, noise),
+    "circles": lambda n, rng, noise, spread: _circles(n, rng, noise),
+    "anisotropic": lambda n, rng, noise, spread: _anisotropic(n, rng, spread),
+    "varied": lambda n, rng, noise, spread: _blobs(n, rng,
+                                                   tuple(s * spread for s in _VARIED_STDS)),
+    "uniform": lambda n, rng, noise, spread: _uniform(n, rng),
 }
+#: the settings each generated set takes (the GUI enables those)
+SETTINGS = {"blobs": ("spread",), "moons": ("noise",), "circles": ("noise",),
+            "anisotropic": ("spread",), "varied": ("spread",), "uniform": ()}
 
 
 # bundled sets

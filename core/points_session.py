@@ -70,6 +70,8 @@ METHODS = ("k-means", "mini-batch", "spectral")
 SILHOUETTE_LIMIT = 5000
 #: mini-batch size of a live run: small batches move the centres visibly between frames
 LIVE_BATCH = 1024
+#: canvas edits kept for undo
+MAX_EDITS = 100
 
 #: ``progress(done, total)``, called before each unit of a long job; raise to cancel it
 Progress = Callable[[int, int], None]
@@ -136,6 +138,7 @@ class PointsSession:
         self.method = "k-means"
         self.starts: tuple[Start, ...] = ()
         self._pca: Projection | None = None
+        self._edits: list[tuple] = []  # canvas edits to undo, newest last
         self._clear()
 
     @classmethod
@@ -415,6 +418,74 @@ class PointsSession:
         self.method, self.initial, self.centers, self.labels = method, initial, centers, labels
         self.iteration, self.inertia, self.converged, self.n_iter = iteration, value, True, n_iter
         self.history = [value] if history is None else history
+
+    # --- the canvas: edits a student makes by hand (issue 18), each undoable ---------------------
+
+    def _snapshot(self) -> None:
+        self._edits.append((self.X, self.truth, self.points, self.centers, self.labels,
+                            self.inertia, self.previous))
+        del self._edits[:-MAX_EDITS]
+
+    def move_centre(self, index: int, position) -> PointsSession:
+        """Put centre ``index`` at ``position`` (d,) between two steps; the labels stay until
+        the next E-step reassigns them (the inertia is unknown until then)."""
+        if self.centers is None:
+            raise InputError("there are no centres to move yet; initialise first")
+        index = check_int(index, "index", low=0, high=self.centers.shape[0] - 1)
+        position = np.asarray(position, dtype=np.float64).reshape(-1)
+        if position.shape != (self.d,) or not np.isfinite(position).all():
+            raise InputError(f"a centre is {self.d} finite numbers, got {position.shape}")
+        self._snapshot()
+        self.centers = self.centers.copy()
+        self.centers[index] = position
+        self.inertia, self.previous = None, None
+        return self
+
+    def add_points(self, rows) -> PointsSession:
+        """Add points (m, d).  The data no longer matches its ground truth, which goes; each
+        new point joins its nearest centre's cluster when there are labels."""
+        from palettelab.core.clustering.kmeans import assign
+
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, self.d)
+        if not np.isfinite(rows).all():
+            raise InputError("points must be finite numbers")
+        self._snapshot()
+        self.X = np.ascontiguousarray(np.vstack([self.X, rows]))
+        self.truth, self.points, self._pca = None, None, None
+        if self.labels is not None:
+            self.labels = np.concatenate([self.labels, assign(rows, self.centers)[0]]
+                                         ).astype(self.labels.dtype)
+        self.inertia, self.previous = None, None
+        return self
+
+    def remove_points(self, indices) -> PointsSession:
+        """Remove the points at ``indices``; at least ``k`` (and 2) must stay."""
+        keep = np.ones(self.n, dtype=bool)
+        keep[np.asarray(indices, dtype=np.int64)] = False
+        if keep.sum() < max(2, 0 if self.k is None else self.k):
+            raise InputError("removing those would leave fewer points than clusters")
+        self._snapshot()
+        self.X = np.ascontiguousarray(self.X[keep])
+        self.truth = None if self.truth is None else self.truth[keep]
+        self.points, self._pca = None, None
+        if self.labels is not None:
+            self.labels = self.labels[keep]
+        self.inertia, self.previous = None, None
+        return self
+
+    def undo(self) -> bool:
+        """Take back the last canvas edit (a moved centre, added or removed points); False
+        when there is none."""
+        if not self._edits:
+            return False
+        (self.X, self.truth, self.points, self.centers, self.labels, self.inertia,
+         self.previous) = self._edits.pop()
+        self._pca = None
+        return True
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._edits)
 
     def embedded(self, method: str) -> PointsSession:
         """A session on a 2-D embedding of the points -- "pca" (the first two principal

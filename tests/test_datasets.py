@@ -175,3 +175,16 @@ def test_missing_resources_are_reported(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"bundled data file 'digits\.csv\.gz' not found "
                                          r"\(looked in: .*\); reinstall PaletteLab$"):
         make_dataset("digits")
+
+
+def test_generated_sets_take_noise_and_spread():
+    calm, noisy = make_dataset("moons", noise=0.0), make_dataset("moons", noise=0.3)
+    radius = np.abs(np.hypot(calm.X[:, 0], calm.X[:, 1]) - 1.0)
+    assert radius[calm.labels == 0].max() < 1e-9  # on the arc exactly without noise
+    assert not np.array_equal(calm.X, noisy.X)
+    tight, loose = make_dataset("blobs", spread=0.5), make_dataset("blobs", spread=2.0)
+    within = [np.mean([p.X[p.labels == c].std(axis=0).mean() for c in range(4)])
+              for p in (tight, loose)]
+    assert within[1] == pytest.approx(4 * within[0], rel=0.05)
+    with pytest.raises(InputError, match="noise"):
+        make_dataset("moons", noise=-1)

@@ -497,3 +497,24 @@ def test_seed_is_a_random_state_scikit_learn_takes(seed):
         PointsSession(X, k=2, seed=seed)
     with pytest.raises(InputError, match=r"^seed must be an integer between 0 and"):
         PointsSession(X, k=2).initialise(seed=seed)
+
+
+def test_canvas_edits_and_their_undo():
+    from palettelab.core.datasets import make_dataset
+
+    s = PointsSession(make_dataset("blobs"), k=4, seed=2)
+    s.initialise("k-means++")
+    s.assign()
+    X, truth, centres = s.X.copy(), s.truth.copy(), s.centers.copy()
+    s.move_centre(1, [0.0, 0.0])
+    assert s.inertia is None and (s.centers[1] == 0).all()
+    s.add_points([[100.0, 100.0]])
+    assert s.n == len(X) + 1 and s.truth is None and s.labels.shape == (s.n,)
+    s.remove_points([0, 1])
+    assert s.n == len(X) - 1
+    assert s.undo() and s.undo() and s.undo() and not s.undo()
+    np.testing.assert_array_equal(s.X, X)
+    np.testing.assert_array_equal(s.truth, truth)
+    np.testing.assert_array_equal(s.centers, centres)
+    with pytest.raises(InputError, match="fewer points"):
+        s.remove_points(np.arange(s.n - 1))

@@ -479,3 +479,82 @@ def test_the_tsne_view_animates_and_shows_the_map(qtbot, workspace):
         workspace.view_combo.setCurrentText("PCA")
         workspace._tsne_coords = None
         workspace.view_combo.setCurrentText("t-SNE")
+
+
+# --- the canvas (issue 18, item 3) -------------------------------------------------------------
+
+
+def _plot_pos(ws: PointsWorkspace, x: float, y: float):
+    """Widget coordinates of data point (x, y) in the scatter."""
+    scene = ws.view_box.mapViewToScene(QPointF(x, y))
+    return ws.plot_widget.mapFromScene(scene)
+
+
+def test_drag_a_centre_add_and_remove_points_and_undo(qtbot, workspace):
+    X = load(qtbot, workspace, "blobs").X
+    viewport = workspace.plot_widget.viewport()
+    start = workspace.centers()
+    # drag centre 0 to the middle of the data, with the real mouse
+    workspace.canvas_buttons["drag"].click()
+    target = X.mean(axis=0)
+    begin = _plot_pos(workspace, *start[0])
+    end = _plot_pos(workspace, *target)
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=begin)
+    for t in (0.3, 0.6, 1.0):
+        qtbot.mouseMove(viewport, begin + (end - begin) * t)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    qtbot.waitUntil(lambda: workspace._state.phase == "edit", timeout=TIMEOUT)
+    moved = workspace.centers()
+    assert np.linalg.norm(moved[0] - target) < 0.05 * np.ptp(X, axis=0).max()
+    np.testing.assert_array_equal(moved[1:], start[1:])
+    # add two points by clicking, remove one by clicking on it
+    workspace.canvas_buttons["add"].click()
+    assert not workspace.canvas_buttons["drag"].isChecked()
+    corner = X.max(axis=0) + 1.0
+    for offset in (0.0, 0.5):
+        with qtbot.waitSignal(workspace.pointsEdited, timeout=TIMEOUT):
+            qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton,
+                             pos=_plot_pos(workspace, *(corner + offset)))
+    assert len(workspace.points().X) == len(X) + 2
+    np.testing.assert_allclose(workspace.points().X[-2], corner, atol=0.05)
+    workspace.canvas_buttons["remove"].click()
+    with qtbot.waitSignal(workspace.pointsEdited, timeout=TIMEOUT):
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton,
+                         pos=_plot_pos(workspace, *workspace.points().X[5]))
+    after = workspace.points().X
+    assert len(after) == len(X) + 1
+    assert not any(np.array_equal(row, X[5]) for row in after)
+    # undo, step by step: the point back, the added points gone, the centre back
+    for n in (len(X) + 2, len(X) + 1, len(X)):
+        with qtbot.waitSignal(workspace.pointsEdited, timeout=TIMEOUT):
+            qtbot.mouseClick(workspace.undo_edit_button, Qt.MouseButton.LeftButton)
+        assert len(workspace.points().X) == n
+    qtbot.mouseClick(workspace.undo_edit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: np.array_equal(workspace.centers(), start), timeout=TIMEOUT)
+    np.testing.assert_array_equal(workspace.points().X, X)
+
+
+def test_the_canvas_is_for_2d_data_only(qtbot, workspace):
+    load(qtbot, workspace, "iris")
+    assert not any(b.isEnabled() for b in workspace.canvas_buttons.values())
+    load(qtbot, workspace, "moons")
+    assert all(b.isEnabled() for b in workspace.canvas_buttons.values())
+
+
+def test_generated_sets_take_their_settings(qtbot, workspace):
+    from palettelab.core.datasets import make_dataset
+
+    workspace.data_combo.setCurrentText("moons")
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        workspace._data_chosen(workspace.data_combo.currentIndex())
+    assert workspace.size_spin.value() == 200 and workspace.noise_spin.isEnabled()
+    assert not workspace.spread_spin.isEnabled()
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        workspace.noise_spin.setValue(0.2)
+    np.testing.assert_array_equal(workspace.points().X,
+                                  make_dataset("moons", noise=0.2).X)
+    with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
+        workspace.size_spin.setValue(500)
+    assert len(workspace.points().X) == 500
+    load(qtbot, workspace, "digits")
+    assert not workspace.size_spin.isEnabled()

@@ -68,6 +68,16 @@ class Embedding:
 
 
 @dataclass(frozen=True)
+class EditRequest:
+    """A canvas edit: ``kind`` "move" (payload: centre index, position (d,)), "add" (rows
+    (m, d)), "remove" (row indices) or "undo" (no payload)."""
+
+    epoch: int
+    kind: str
+    payload: object = None
+
+
+@dataclass(frozen=True)
 class InitRequest:
     """Choose starting centres: ``init`` is one of INITS; ``centers`` for "manual"."""
 
@@ -167,12 +177,14 @@ class PointsWorker(WorkerHost):
     failed = Signal(str)  # one-line message of a failed job
     exported = Signal(str)  # path written (labels, an animation)
     embedding = Signal(object)  # Embedding: a live frame of the t-SNE view, or the last
+    edited = Signal(object)  # LoadedPoints: the points after a canvas edit (then a "edit" state)
 
     def __init__(self) -> None:
         super().__init__(self._warm_kernels)
         self.elbow_jobs = self.channel()
         self.embed_jobs = self.channel()  # t-SNE views: a new load makes one stale
         self._shown: np.ndarray | None = None  # the drawn points' rows
+        self._meta = None  # the loaded PointSet: columns, names and path for edited points
         self._tsne: np.ndarray | None = None  # the finished map of the loaded points
         # the loaded points and their clustering (everything the jobs compute lives there)
         self._session: PointsSession | None = None
@@ -235,6 +247,32 @@ class PointsWorker(WorkerHost):
         self._tsne = tsne.embedding_
         self.embedding.emit(Embedding(epoch, tsne.n_iter_, self._tsne[shown], True))
 
+    @Slot(object)
+    @exclusive
+    def edit(self, request: EditRequest) -> None:
+        """A canvas edit (issue 18): "move" a centre, "add" or "remove" points, or "undo" the
+        last; the points go out again when they changed, then the state."""
+        session = self._session
+        if session is None or session.centers is None:
+            return
+        before = session.X
+        try:
+            if request.kind == "move":
+                session.move_centre(*request.payload)
+            elif request.kind == "add":
+                session.add_points(request.payload)
+            elif request.kind == "remove":
+                session.remove_points(request.payload)
+            elif not session.undo():
+                return
+        except InputError as exc:
+            self.failed.emit(str(exc))
+            return
+        self._epoch = request.epoch
+        if session.X is not before:
+            self._emit_points(request.epoch, self.edited, time.perf_counter())
+        self.state.emit(self._state("edit"))
+
     @Slot(str)
     @exclusive
     def export_labels(self, path: str) -> None:
@@ -273,13 +311,14 @@ class PointsWorker(WorkerHost):
             return
         self.exported.emit(path)
 
-    @Slot(int, str)
+    @Slot(int, str, object)
     @exclusive
-    def load_dataset(self, epoch: int, name: str) -> None:
-        """Generate (or read the bundled) sample set ``name``."""
+    def load_dataset(self, epoch: int, name: str, settings: dict | None = None) -> None:
+        """Generate (or read the bundled) sample set ``name`` with ``settings`` (make_dataset's
+        ``n_samples``, ``noise``, ``spread``)."""
         from palettelab.core.datasets import make_dataset
 
-        self._load(epoch, lambda: make_dataset(name, random_state=0))
+        self._load(epoch, lambda: make_dataset(name, random_state=0, **(settings or {})))
 
     def _load(self, epoch: int, read) -> None:
         from palettelab.core.errors import InputError
@@ -291,14 +330,30 @@ class PointsWorker(WorkerHost):
         except (InputError, OSError) as exc:
             self.loadFailed.emit(str(exc))
             return
+        self._session = session
+        self._epoch = epoch
+        self._emit_points(epoch, self.loaded, start)
+
+    def _emit_points(self, epoch: int, signal, start: float) -> None:
+        """Send the session's points (after a load, or edited on the canvas) with what the
+        views need of them."""
+        from palettelab.core.formats.points import make_point_set
+
+        session = self._session
+        if session.points is not None:
+            self._meta = session.points
+        points = session.points
+        if points is None:  # edited: the same columns and names, the new rows
+            meta = self._meta
+            truth = session.truth
+            points = make_point_set(session.X, meta.columns, truth,
+                                    meta.label_names if truth is not None else (), meta.path,
+                                    meta.file_columns)
         shown = session.sample(DRAW_LIMIT)
         self._shown, self._tsne = shown, None
         view = session.pca
-        self._session = session
-        self._epoch = epoch
-        self.loaded.emit(LoadedPoints(epoch, session.points, shown, view.mean, view.axes,
-                                      view.project(session.X[shown]),
-                                      time.perf_counter() - start))
+        signal.emit(LoadedPoints(epoch, points, shown, view.mean, view.axes,
+                                 view.project(session.X[shown]), time.perf_counter() - start))
 
     @Slot(object)
     @exclusive

@@ -21,6 +21,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -43,6 +44,7 @@ from palettelab.app.gui.points.point_cloud import PointCloudItem
 from palettelab.app.gui.points.worker import (
     INITS,
     METHODS,
+    EditRequest,
     ElbowRequest,
     ElbowResult,
     InitRequest,
@@ -54,7 +56,8 @@ from palettelab.app.gui.points.worker import (
     State,
 )
 from palettelab.app.gui.worker_host import shutdown
-from palettelab.core.datasets import DATASETS
+from palettelab.core.datasets import DATASETS, DEFAULT_SIZES
+from palettelab.core.datasets import SETTINGS as DATASET_SETTINGS
 from palettelab.core.formats.points import AUTO
 from palettelab.core.projection import Projection, column_view
 
@@ -66,6 +69,14 @@ STEPPED = "k-means"
 LABELS_AUTO, LABELS_NONE = "auto", "none"
 POINT_FILTER = "Point files (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
 TSNE_VIEW = "t-SNE"
+#: the canvas's tools: name, button text, tooltip
+CANVAS_TOOLS = (
+    ("drag", "Drag", "Drag a centre to another place between two steps"),
+    ("add", "Add", "Click to add a point there"),
+    ("remove", "Remove", "Click a point to remove it"),
+)
+#: how near (in screen pixels) a click must be to a centre or point to take it
+PICK_PX = 12
 LABEL_TYPES = (("CSV", (".csv",)), ("TSV", (".tsv",)), ("Text", (".txt",)))
 #: a qualitative palette (Tableau 20 order: ten strong colours, then their light partners)
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -96,12 +107,37 @@ def _rgba_table(alpha: int) -> np.ndarray:
                     dtype=np.uint8)
 
 
+class _CentresItem(pg.ScatterPlotItem):
+    """The centres; in the canvas's Drag mode a centre follows the mouse and is put there
+    (between two steps) when the button is released."""
+
+    def __init__(self, workspace: PointsWorkspace, **options) -> None:
+        super().__init__(**options)
+        self._workspace = workspace
+        self._dragged: int | None = None
+
+    def mouseDragEvent(self, ev) -> None:
+        ws = self._workspace
+        if ws.canvas_tool != "drag" or ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        if ev.isStart():
+            self._dragged = ws.centre_at(ev.buttonDownPos())
+        if self._dragged is None:
+            return
+        ws.show_centre_at(self._dragged, ev.pos())
+        if ev.isFinish():
+            ws.move_centre(self._dragged, ev.pos())
+            self._dragged = None
+
+
 class PointsWorkspace(QWidget):
     """Load a point set, choose k and an initialisation, and step, play or run k-means."""
 
     # to the worker (queued: they run in its thread)
     _loadPath = Signal(int, str, object)  # epoch, path, label column as in load_points
-    _loadDataset = Signal(int, str)
+    _loadDataset = Signal(int, str, object)  # epoch, name, settings (make_dataset's options)
     _initialiseRequest = Signal(object)
     _resetRequest = Signal()
     _stepRequest = Signal(str)
@@ -111,6 +147,7 @@ class PointsWorkspace(QWidget):
     _elbowRequest = Signal(object)
     _exportLabels = Signal(str)
     _embedRequest = Signal(int)  # epoch of the t-SNE view asked for
+    _editRequest = Signal(object)  # EditRequest: a canvas edit
     _exportAnimation = Signal(str, object)  # path, the view's columns (None: PCA)
     # for the window, tests and scripts
     dataLoaded = Signal(object)  # LoadedPoints
@@ -122,6 +159,7 @@ class PointsWorkspace(QWidget):
     elbowReady = Signal(object)  # ElbowResult
     exported = Signal(str)  # a file written (labels, an animation)
     embedded = Signal(object)  # Embedding: the t-SNE view is finished
+    pointsEdited = Signal(object)  # LoadedPoints: the points after a canvas edit, drawn
 
     def __init__(self, initial_dataset: str | None = "blobs", parent: QWidget | None = None):
         super().__init__(parent)
@@ -160,6 +198,23 @@ class PointsWorkspace(QWidget):
                                      "the one chosen here; the file is read again")
         self.labels_combo.currentIndexChanged.connect(self._labels_chosen)
         self.labels_combo.setEnabled(False)  # until a file is loaded
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(10, 20_000)
+        self.size_spin.setValue(300)
+        self.size_spin.setToolTip("Points in a generated data set")
+        self.noise_spin = QDoubleSpinBox()
+        self.noise_spin.setRange(0.0, 1.0)
+        self.noise_spin.setSingleStep(0.01)
+        self.noise_spin.setValue(0.05)
+        self.noise_spin.setToolTip("Jitter of the moons and circles (standard deviation)")
+        self.spread_spin = QDoubleSpinBox()
+        self.spread_spin.setRange(0.1, 5.0)
+        self.spread_spin.setSingleStep(0.1)
+        self.spread_spin.setValue(1.0)
+        self.spread_spin.setToolTip("How spread out the blobs are (a factor on their size)")
+        for spin in (self.size_spin, self.noise_spin, self.spread_spin):
+            spin.setKeyboardTracking(False)  # one new set when typing is done
+            spin.valueChanged.connect(self._settings_changed)
         self.view_combo = QComboBox()
         self.view_combo.addItems(["PCA", "Columns", TSNE_VIEW])
         self.view_combo.setToolTip("PCA: the two directions of most spread; Columns: two "
@@ -220,6 +275,20 @@ class PointsWorkspace(QWidget):
         self.elbow_button.clicked.connect(self._elbow_clicked)
         self.starts_list = QListWidget()
         self.starts_list.currentRowChanged.connect(self._start_chosen)
+        self.canvas_buttons: dict[str, QPushButton] = {}
+        for tool, label, tip in CANVAS_TOOLS:
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setToolTip(tip + " (2-D data in the Columns view)")
+            button.toggled.connect(lambda on, t=tool: self._canvas_toggled(t, on))
+            self.canvas_buttons[tool] = button
+        self.undo_edit_button = QPushButton("Undo edit")
+        # no Ctrl+Z here: the window's Edit > Undo has it, and two actions on one key in one
+        # window would leave Qt to trigger neither
+        self.undo_edit_button.setToolTip("Take back the last canvas edit: a moved centre, "
+                                         "added or removed points")
+        self.undo_edit_button.clicked.connect(self.undo_edit)
+        self.canvas_tool = "none"
         self.export_labels_button = QPushButton("Export labels…")
         self.export_labels_button.setToolTip("Write each point's cluster (CSV: a header "
                                              "'label', one integer a line, in file order)")
@@ -260,8 +329,8 @@ class PointsWorkspace(QWidget):
         self.plot_widget.addItem(self.cloud)
         self.trail = pg.PlotDataItem(pen=pg.mkPen((60, 60, 60, 110), width=1.5), connect="pairs")
         self.plot_widget.addItem(self.trail)
-        self.centres_item = pg.ScatterPlotItem(size=24, symbol="star",
-                                               pen=pg.mkPen("k", width=1.5))
+        self.centres_item = _CentresItem(self, size=24, symbol="star",
+                                         pen=pg.mkPen("k", width=1.5))
         self.centres_item.setZValue(10)
         self.plot_widget.addItem(self.centres_item)
         self.placed_item = pg.ScatterPlotItem(size=18, symbol="x", pen=pg.mkPen("k", width=2),
@@ -335,6 +404,12 @@ class PointsWorkspace(QWidget):
         form = QFormLayout()
         form.addRow("Data", self.data_combo)
         form.addRow("Labels", self.labels_combo)
+        settings = QHBoxLayout()
+        for label, spin in (("n", self.size_spin), ("noise", self.noise_spin),
+                            ("spread", self.spread_spin)):
+            settings.addWidget(QLabel(label))
+            settings.addWidget(spin, 1)
+        form.addRow("Settings", settings)
         form.addRow("View", self.view_combo)
         axes = QHBoxLayout()
         axes.addWidget(self.x_combo)
@@ -370,6 +445,10 @@ class PointsWorkspace(QWidget):
         side_layout.addLayout(starts)
         side_layout.addWidget(self.starts_list, 1)
         side_layout.addLayout(elbow)
+        canvas = QHBoxLayout()
+        for button in (*self.canvas_buttons.values(), self.undo_edit_button):
+            canvas.addWidget(button)
+        side_layout.addLayout(canvas)
         exports = QHBoxLayout()
         exports.addWidget(self.export_labels_button)
         exports.addWidget(self.export_animation_button)
@@ -416,6 +495,8 @@ class PointsWorkspace(QWidget):
         self.worker.failed.connect(self._on_failed)
         self._exportLabels.connect(self.worker.export_labels)
         self._embedRequest.connect(self.worker.embed)
+        self._editRequest.connect(self.worker.edit)
+        self.worker.edited.connect(self._on_edited)
         self.worker.embedding.connect(self._on_embedding)
         self._exportAnimation.connect(self.worker.export_animation)
         self.worker.exported.connect(self._on_exported)
@@ -433,10 +514,11 @@ class PointsWorkspace(QWidget):
 
     def load_dataset(self, name: str) -> None:
         """Load built-in set ``name`` (one of :data:`palettelab.core.datasets.DATASETS`) in the
-        worker."""
+        worker, a generated one with the Settings boxes."""
+        self._enable_settings(name)
         self._load_epoch = self._next_epoch()
         self._load_labels = AUTO
-        self._loadDataset.emit(self._load_epoch, name)
+        self._loadDataset.emit(self._load_epoch, name, self._dataset_settings(name))
 
     def open_path(self, path: str, label_column: str | int | None = AUTO) -> None:
         """Load a point file in the worker, its labels from ``label_column`` (as in
@@ -476,6 +558,106 @@ class PointsWorkspace(QWidget):
     def _ask_plot_path(self, title: str) -> str:
         return self._ask_save_path(title, PLOT_TYPES)
 
+    # --- the canvas (issue 18) ------------------------------------------------------------------
+
+    def _canvas_ok(self) -> bool:
+        """Edits need the plot to show the data itself: 2-D points, every one drawn."""
+        return (self._loaded is not None and self._loaded.points.X.shape[1] == 2
+                and len(self._loaded.shown) == len(self._loaded.points.X))
+
+    def _canvas_toggled(self, tool: str, on: bool) -> None:
+        if on:
+            for other, button in self.canvas_buttons.items():
+                if other != tool:
+                    button.setChecked(False)
+            self.canvas_tool = tool
+        elif not any(b.isChecked() for b in self.canvas_buttons.values()):
+            self.canvas_tool = "none"
+        painting = self.canvas_tool != "none"
+        self.view_box.setMouseEnabled(not painting, not painting)
+
+    def _enable_canvas(self) -> None:
+        ok = self._canvas_ok()
+        for button in self.canvas_buttons.values():
+            if not ok:
+                button.setChecked(False)
+            button.setEnabled(ok)
+
+    def _data_point(self, scene_pos) -> np.ndarray:
+        """The data row (d,) at a scene position of the plot (2-D data: the two columns)."""
+        where = self.view_box.mapSceneToView(scene_pos)
+        row = np.zeros(self._loaded.points.X.shape[1])
+        x_col, y_col = self._columns()
+        row[x_col], row[y_col] = where.x(), where.y()
+        return row
+
+    def _pick(self, coords: np.ndarray, view_pos) -> int | None:
+        """The index of the row of ``coords`` (m, 2) nearest to ``view_pos`` within
+        ``PICK_PX`` screen pixels, or None."""
+        if not len(coords):
+            return None
+        per_x, per_y = self.view_box.viewPixelSize()
+        d2 = ((coords[:, 0] - view_pos.x()) / per_x) ** 2 + ((coords[:, 1] - view_pos.y())
+                                                             / per_y) ** 2
+        best = int(np.argmin(d2))
+        return best if d2[best] <= PICK_PX**2 else None
+
+    def centre_at(self, item_pos) -> int | None:
+        """The centre under a position of the centres' item (their view coordinates)."""
+        if self._state is None:
+            return None
+        return self._pick(self._project(self._state.centers), item_pos)
+
+    def show_centre_at(self, index: int, item_pos) -> None:
+        """Draw centre ``index`` at a position while it is dragged."""
+        xy = self._project(self._state.centers)
+        xy[index] = (item_pos.x(), item_pos.y())
+        self.centres_item.setData(pos=xy, brush=[cluster_color(i) for i in range(len(xy))])
+
+    def move_centre(self, index: int, item_pos) -> None:
+        """Put centre ``index`` where it was dropped (in the worker: undoable)."""
+        row = self._state.centers[index].copy()
+        x_col, y_col = self._columns()
+        row[x_col], row[y_col] = item_pos.x(), item_pos.y()
+        self._edit("move", (index, row))
+
+    def _edit(self, kind: str, payload=None) -> None:
+        self._stop_play()
+        self._state_epoch = self._next_epoch()
+        self._editRequest.emit(EditRequest(self._state_epoch, kind, payload))
+
+    def undo_edit(self) -> None:
+        """Take back the last canvas edit."""
+        if self._loaded is not None:
+            self._edit("undo")
+
+    def _canvas_clicked(self, event) -> bool:
+        """Add or remove a point where the plot was clicked; whether the click was used."""
+        if self.canvas_tool not in ("add", "remove") or not self._canvas_ok():
+            return False
+        if self.canvas_tool == "add":
+            self._edit("add", self._data_point(event.scenePos())[None, :])
+        else:
+            where = self.view_box.mapSceneToView(event.scenePos())
+            hit = self._pick(self._coords, where)
+            if hit is None:
+                return True
+            self._edit("remove", [int(self._loaded.shown[hit])])
+        event.accept()
+        return True
+
+    def _on_edited(self, loaded: LoadedPoints) -> None:
+        """The points after an edit: drawn again, the view kept (the state follows)."""
+        if loaded.epoch != self._state_epoch:
+            return
+        self._loaded = loaded
+        self._tsne_coords = None
+        n, d = loaded.points.X.shape
+        self.shown_label.setText(f"{n:,} points, {d} columns")
+        self._update_coords()
+        self._enable_canvas()
+        self.pointsEdited.emit(loaded)
+
     # --- exports (issue 18) ---------------------------------------------------------------------
 
     def export_labels(self) -> None:
@@ -503,6 +685,30 @@ class PointsWorkspace(QWidget):
         self.worker.advance(self._epoch)
         return self._epoch
 
+    def _dataset_settings(self, name: str) -> dict:
+        """The Size, Noise and Spread boxes as ``make_dataset`` options, for a generated set
+        (the bundled iris and digits take none)."""
+        if name not in DATASET_SETTINGS:
+            return {}
+        options = {"n_samples": self.size_spin.value()}
+        if "noise" in DATASET_SETTINGS[name]:
+            options["noise"] = self.noise_spin.value()
+        if "spread" in DATASET_SETTINGS[name]:
+            options["spread"] = self.spread_spin.value()
+        return options
+
+    def _settings_changed(self) -> None:
+        """A data-set setting changed: generate the set shown again with it."""
+        name = self.data_combo.currentText()
+        if name in DATASET_SETTINGS and self.data_combo.currentData() is None:
+            self.load_dataset(name)
+
+    def _enable_settings(self, name: str) -> None:
+        generated = name in DATASET_SETTINGS
+        self.size_spin.setEnabled(generated)
+        self.noise_spin.setEnabled("noise" in DATASET_SETTINGS.get(name, ()))
+        self.spread_spin.setEnabled("spread" in DATASET_SETTINGS.get(name, ()))
+
     def _data_chosen(self, index: int) -> None:
         path = self.data_combo.itemData(index)
         if path is not None:  # the item of the last file opened: read it again if not shown
@@ -511,6 +717,10 @@ class PointsWorkspace(QWidget):
             return
         text = self.data_combo.itemText(index)
         if text != OPEN_FILE:
+            if text in DEFAULT_SIZES:  # another set: its own usual size
+                self.size_spin.blockSignals(True)
+                self.size_spin.setValue(DEFAULT_SIZES[text])
+                self.size_spin.blockSignals(False)
             self.load_dataset(text)
             return
         path = self._ask_open_path()
@@ -705,6 +915,7 @@ class PointsWorkspace(QWidget):
         self._update_coords()
         self._show_state()  # the grey points, so that the view fits them
         self.view_box.autoRange()
+        self._enable_canvas()
         self.dataLoaded.emit(loaded)
         if not points.path.startswith("dataset:"):
             self.fileLoaded.emit(points.path)
@@ -765,6 +976,9 @@ class PointsWorkspace(QWidget):
                     f"(Assign, Update and Play step k-means).")
         if state.phase == "init":
             return "Starting centres placed: press Assign (E), or Play."
+        if state.phase == "edit":
+            return "Edited by hand: press Assign (E) to reassign the points (Undo edit takes it "\
+                "back)."
         if state.converged:
             return "Converged: no point changed its cluster."
         if state.phase == "E":
@@ -976,7 +1190,7 @@ class PointsWorkspace(QWidget):
             self.trail.setData([], [])
         self._draw_voronoi()
         half = {"E": "after E", "M": "after M", "init": "start", "frame": "running",
-                "result": "converged"}[state.phase]
+                "result": "converged", "edit": "edited"}[state.phase]
         self.iteration_label.setText(f"iteration {state.iteration} ({half})")
         self.inertia_label.setText("inertia –" if state.inertia is None
                                    else f"inertia {state.inertia:,.1f}")
@@ -1163,7 +1377,10 @@ class PointsWorkspace(QWidget):
 
     def _plot_clicked(self, event) -> None:
         """In manual init, a left click places the next centre at the clicked data point (the
-        other columns, when d > 2, at the data mean)."""
+        other columns, when d > 2, at the data mean); with a canvas tool, adds or removes a
+        point."""
+        if event.button() == Qt.MouseButton.LeftButton and self._canvas_clicked(event):
+            return
         if (self.init_combo.currentText() != "manual" or self._loaded is None
                 or self._is_pca() or event.button() != Qt.MouseButton.LeftButton):
             return
