@@ -107,10 +107,11 @@ def _point_extras() -> None:
     from palettelab.core.clustering.tsne import EXAGGERATION_STEPS, TSNE
 
     warm_up((np.float64,), (), others=True)
-    # the t-SNE view's kernels (about 9 s to compile): a tiny map, so none compiles while a
-    # student waits for the digits' map
+    # the t-SNE view's kernels (about 9 s to compile, Barnes-Hut's about 5 more): tiny maps,
+    # so none compiles while a student waits for the digits' map
     rows = np.random.default_rng(0).normal(size=(40, 5))
-    TSNE(perplexity=5, max_iter=EXAGGERATION_STEPS + 1).fit(rows)  # the fewest allowed
+    for method in ("exact", "barnes_hut"):  # the fewest steps allowed
+        TSNE(perplexity=5, max_iter=EXAGGERATION_STEPS + 1, method=method).fit(rows)
 
 
 #: (name, compile function) in order of need; the GUI's image worker needs the first four

@@ -51,19 +51,40 @@ def test_matches_scikit_learn_kl_and_trustworthiness(subset):
     assert trust >= manifold.trustworthiness(X, Z, n_neighbors=5) - 0.01
 
 
-def test_same_embedding_on_any_thread_count(subset):
+@pytest.mark.parametrize("method", ["exact", "barnes_hut"])
+def test_same_embedding_on_any_thread_count(subset, method):
     import numba
 
     X, _ = subset
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = TSNE(max_iter=300).fit_transform(X)
+        one = TSNE(max_iter=300, method=method).fit_transform(X)
         numba.set_num_threads(before)
-        many = TSNE(max_iter=300).fit_transform(X)
+        many = TSNE(max_iter=300, method=method).fit_transform(X)
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(one, many)
+
+
+def test_barnes_hut_approximates_the_exact_gradient_and_map(subset):
+    from palettelab.core.clustering import _tsne_kernels as kernels
+    from palettelab.core.clustering.tsne import _Tree
+
+    X, _ = subset
+    n = X.shape[0]
+    Y = np.random.default_rng(1).normal(size=(n, 2)) * 5
+    indptr, indices, values = joint_affinities(X, 30.0)
+    exact, tree = np.empty((n, 2)), np.empty((n, 2))
+    kernels.gradient(Y, indptr, indices, values, 1.0, exact, np.empty(n))
+    _Tree(n).gradient(Y, indptr, indices, values, 1.0, 0.5, tree, np.empty(n))
+    assert np.linalg.norm(tree - exact) / np.linalg.norm(exact) < 0.05  # theta 0.5
+
+    close_grad = np.empty((n, 2))
+    _Tree(n).gradient(Y, indptr, indices, values, 1.0, 0.1, close_grad, np.empty(n))
+    assert np.linalg.norm(close_grad - exact) < np.linalg.norm(tree - exact)
+    ours = TSNE(method="barnes_hut").fit(X)
+    assert ours.kl_divergence_ <= TSNE(method="exact").fit(X).kl_divergence_ * 1.05
 
 
 def test_kmeans_in_the_map_of_the_digits_beats_the_raw_pixels(digits):

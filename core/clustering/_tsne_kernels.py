@@ -161,3 +161,138 @@ def kl_divergence(Y, indptr, indices, values, row_z):
     for i in range(n):
         kl += parts[i]
     return kl
+
+
+# --- Barnes-Hut: the repulsion of far groups of points through their centre of mass ----------
+
+_LEAF = -1  # a child slot with no node
+_MAX_DEPTH = 40  # coincident points share a leaf below this depth
+
+
+@njit(nogil=True, cache=True)
+def build_quadtree(Y, child, mass, com_x, com_y, size, point):
+    """A quadtree of the rows of Y (n, 2), built by inserting them in row order (so the same
+    tree on any thread count): ``child`` (nodes, 4) child node per quadrant or -1, ``mass``
+    points below, their centre of mass (``com_x``, ``com_y``), ``size`` the cell's side,
+    ``point`` the row of a leaf holding one (-1 otherwise).  Returns the number of nodes, or
+    -1 when the arrays are too small (the caller grows them and builds again)."""
+    n = Y.shape[0]
+    x0, x1 = Y[:, 0].min(), Y[:, 0].max()
+    y0, y1 = Y[:, 1].min(), Y[:, 1].max()
+    side = max(x1 - x0, y1 - y0) * 1.0001 + 1e-12
+    cx0 = np.empty(child.shape[0])
+    cy0 = np.empty(child.shape[0])
+    nodes = 1
+    child[0, :] = _LEAF
+    mass[0], com_x[0], com_y[0], size[0], point[0] = 0.0, 0.0, 0.0, side, -1
+    cx0[0], cy0[0] = x0, y0
+    for i in range(n):
+        px, py = Y[i, 0], Y[i, 1]
+        node = 0
+        depth = 0
+        while True:
+            # the node's centre of mass takes the new point
+            m = mass[node]
+            com_x[node] = (com_x[node] * m + px) / (m + 1.0)
+            com_y[node] = (com_y[node] * m + py) / (m + 1.0)
+            mass[node] = m + 1.0
+            if m == 0.0:  # an empty leaf: the point settles here
+                point[node] = i
+                break
+            if point[node] >= 0:  # a leaf with one point: split it, unless too deep
+                if depth >= _MAX_DEPTH:
+                    break  # coincident points: the leaf just counts them
+                if nodes + 2 > child.shape[0]:
+                    return -1
+                old = point[node]
+                point[node] = -1
+                half = size[node] / 2.0
+                q = (1 if Y[old, 0] >= cx0[node] + half else 0) \
+                    + (2 if Y[old, 1] >= cy0[node] + half else 0)
+                c = nodes
+                nodes += 1
+                child[c, :] = _LEAF
+                mass[c], com_x[c], com_y[c] = 1.0, Y[old, 0], Y[old, 1]
+                size[c], point[c] = half, old
+                cx0[c] = cx0[node] + (half if q & 1 else 0.0)
+                cy0[c] = cy0[node] + (half if q & 2 else 0.0)
+                child[node, q] = c
+            half = size[node] / 2.0
+            q = (1 if px >= cx0[node] + half else 0) + (2 if py >= cy0[node] + half else 0)
+            if child[node, q] == _LEAF:
+                if nodes + 1 > child.shape[0]:
+                    return -1
+                c = nodes
+                nodes += 1
+                child[c, :] = _LEAF
+                mass[c], com_x[c], com_y[c], size[c], point[c] = 0.0, 0.0, 0.0, half, -1
+                cx0[c] = cx0[node] + (half if q & 1 else 0.0)
+                cy0[c] = cy0[node] + (half if q & 2 else 0.0)
+                child[node, q] = c
+            node = child[node, q]
+            depth += 1
+    return nodes
+
+
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
+def barnes_hut_repulsion(Y, child, mass, com_x, com_y, size, point, theta2, rep, row_z):
+    """Each row's repulsion ``rep`` (n, 2) and its share of Z (``row_z``), with a cell of the
+    tree taken as one body of its mass where its side over the distance is under theta."""
+    n = Y.shape[0]
+    for i in prange(n):
+        stack = np.empty(4 * _MAX_DEPTH + 8, dtype=np.int64)
+        top = 0
+        stack[0] = 0
+        top = 1
+        z = 0.0
+        r0 = 0.0
+        r1 = 0.0
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            m = mass[node]
+            if m == 0.0 or point[node] == i:
+                continue
+            d0 = Y[i, 0] - com_x[node]
+            d1 = Y[i, 1] - com_y[node]
+            d2 = d0 * d0 + d1 * d1
+            leaf = child[node, 0] == _LEAF and child[node, 1] == _LEAF \
+                and child[node, 2] == _LEAF and child[node, 3] == _LEAF
+            if leaf or size[node] * size[node] < theta2 * d2:
+                if leaf and point[node] < 0 and d2 == 0.0:
+                    m -= 1.0  # coincident points: this one is among them
+                q = 1.0 / (1.0 + d2)
+                z += m * q
+                q2 = m * q * q
+                r0 += q2 * d0
+                r1 += q2 * d1
+            else:
+                for c in range(4):
+                    if child[node, c] != _LEAF:
+                        stack[top] = child[node, c]
+                        top += 1
+        row_z[i] = z
+        rep[i, 0] = r0
+        rep[i, 1] = r1
+
+
+@njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
+def combine(Y, indptr, indices, values, exaggeration, rep, row_z, grad):
+    """The gradient from a repulsion computed apart (Barnes-Hut) and the sparse attraction."""
+    n = Y.shape[0]
+    total = 0.0
+    for i in range(n):  # in row order: the same sum on any thread count
+        total += row_z[i]
+    for i in prange(n):
+        a0 = 0.0
+        a1 = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            d0 = Y[i, 0] - Y[j, 0]
+            d1 = Y[i, 1] - Y[j, 1]
+            q = 1.0 / (1.0 + d0 * d0 + d1 * d1)
+            a0 += values[e] * q * d0
+            a1 += values[e] * q * d1
+        grad[i, 0] = 4.0 * (exaggeration * a0 - rep[i, 0] / total)
+        grad[i, 1] = 4.0 * (exaggeration * a1 - rep[i, 1] / total)
+    return total

@@ -12,9 +12,12 @@ already over its size budget.
   bandwidth per point found by binary search for the perplexity, then symmetrised:
   ``P = (P + P.T) / 2n``, sparse.
 * **Optimisation.**  Gradient descent with momentum (0.5, then 0.8) and per-coordinate gains;
-  the first 250 steps with the affinities exaggerated.  The repulsion is exact
-  (:mod:`palettelab.core.clustering._tsne_kernels`): O(n^2) a step, affordable up to
-  ``MAX_POINTS`` points.
+  the first 250 steps with the affinities exaggerated.  The repulsion
+  (:mod:`palettelab.core.clustering._tsne_kernels`) is exact up to ``EXACT_LIMIT`` points --
+  O(n^2) a step, but a branch-free vectorised loop -- and Barnes-Hut above (a quadtree built
+  each step, ``angle`` 0.5 as scikit-learn's), up to ``MAX_POINTS``.  On the digits
+  Barnes-Hut's gradient is within 2.4 % of the exact one and its map's KL divergence 0.764
+  against the exact 0.738 (scikit-learn's Barnes-Hut: 0.753).
 * **Start.**  The first two principal components, scaled to a standard deviation of 1e-4
   (scikit-learn's "pca" init): no random start, so the same data gives the same embedding.
 
@@ -33,8 +36,11 @@ from palettelab.core.clustering import _tsne_kernels as kernels
 from palettelab.core.clustering.kmeans import check_data
 from palettelab.core.errors import InputError
 
-#: the most points embedded (the repulsion is O(n^2) a step: 20,000 take minutes)
-MAX_POINTS = 20_000
+#: the most points embedded
+MAX_POINTS = 100_000
+#: up to this many points the repulsion is exact (O(n^2) a step, vectorised: faster than a
+#: tree there); above, Barnes-Hut with ``theta``
+EXACT_LIMIT = 5_000
 #: steps with exaggerated affinities, and the momentum before and after them
 EXAGGERATION_STEPS = 250
 _MOMENTUM = (0.5, 0.8)
@@ -56,7 +62,8 @@ class TSNE:
 
     def __init__(self, n_components: int = 2, *, perplexity: float = 30.0,
                  early_exaggeration: float = 12.0, learning_rate="auto", max_iter: int = 1000,
-                 init: str = "pca", random_state=None):
+                 init: str = "pca", random_state=None, method: str = "auto",
+                 angle: float = 0.5):
         self.n_components = n_components
         self.perplexity = perplexity
         self.early_exaggeration = early_exaggeration
@@ -64,6 +71,8 @@ class TSNE:
         self.max_iter = max_iter
         self.init = init
         self.random_state = random_state  # the start is PCA: kept for scikit-learn's surface
+        self.method = method  # "auto", "exact" or "barnes_hut" (scikit-learn's names)
+        self.angle = angle  # Barnes-Hut's theta
 
     def _check(self, X) -> tuple[np.ndarray, int]:
         if self.n_components != 2:
@@ -78,6 +87,11 @@ class TSNE:
         if not 0 < float(self.perplexity) < n:
             raise InputError(f"perplexity must be between 0 and the number of points ({n}), "
                              f"got {self.perplexity}")
+        if self.method not in ("auto", "exact", "barnes_hut"):
+            raise InputError(f"method must be 'auto', 'exact' or 'barnes_hut', got "
+                             f"{self.method!r}")
+        if not 0.0 < float(self.angle) <= 1.0:
+            raise InputError(f"angle must be in (0, 1], got {self.angle}")
         if not float(self.early_exaggeration) >= 1:
             raise InputError(f"early_exaggeration must be at least 1, got "
                              f"{self.early_exaggeration}")
@@ -102,10 +116,16 @@ class TSNE:
         grad, update, gains = np.zeros((n, 2)), np.zeros((n, 2)), np.ones((n, 2))
         row_z = np.empty(n)
         rate = self._rate(n)
+        exact = self.method == "exact" or (self.method == "auto" and n <= EXACT_LIMIT)
+        tree = None if exact else _Tree(n)
         for it in range(1, max_iter + 1):
             early = it <= EXAGGERATION_STEPS
-            kernels.gradient(Y, indptr, indices, values,
-                             float(self.early_exaggeration) if early else 1.0, grad, row_z)
+            exaggeration = float(self.early_exaggeration) if early else 1.0
+            if exact:
+                kernels.gradient(Y, indptr, indices, values, exaggeration, grad, row_z)
+            else:
+                tree.gradient(Y, indptr, indices, values, exaggeration, float(self.angle),
+                              grad, row_z)
             kernels.descend(Y, grad, update, gains, _MOMENTUM[0] if early else _MOMENTUM[1],
                             rate)
             if it % every == 0 or it == max_iter:
@@ -122,6 +142,28 @@ class TSNE:
     def fit_transform(self, X) -> np.ndarray:
         """Fit, then return ``embedding_``."""
         return self.fit(X).embedding_
+
+
+class _Tree:
+    """Barnes-Hut's quadtree arrays, built again each step (grown when a build needs more)."""
+
+    def __init__(self, n: int) -> None:
+        self._grow(8 * n + 64)
+        self._rep = np.empty((n, 2))
+
+    def _grow(self, nodes: int) -> None:
+        self.child = np.empty((nodes, 4), dtype=np.int64)
+        self.mass, self.com_x, self.com_y = np.empty(nodes), np.empty(nodes), np.empty(nodes)
+        self.size = np.empty(nodes)
+        self.point = np.empty(nodes, dtype=np.int64)
+
+    def gradient(self, Y, indptr, indices, values, exaggeration, theta, grad, row_z) -> None:
+        while kernels.build_quadtree(Y, self.child, self.mass, self.com_x, self.com_y,
+                                     self.size, self.point) < 0:
+            self._grow(2 * self.child.shape[0])
+        kernels.barnes_hut_repulsion(Y, self.child, self.mass, self.com_x, self.com_y,
+                                     self.size, self.point, theta * theta, self._rep, row_z)
+        kernels.combine(Y, indptr, indices, values, exaggeration, self._rep, row_z, grad)
 
 
 def joint_affinities(X: np.ndarray, perplexity: float
