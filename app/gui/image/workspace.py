@@ -21,7 +21,15 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QColorDialog,
@@ -984,6 +992,9 @@ class ImageWorkspace(QWidget):
     def _show_matte(self) -> None:
         swatch = QPixmap(14, 14)
         swatch.fill(QColor(*self.matte()))
+        with QPainter(swatch) as painter:  # an outline: a white matte on a light button
+            painter.setPen(QColor(110, 110, 110))
+            painter.drawRect(0, 0, 13, 13)
         self.matte_button.setIcon(QIcon(swatch))
 
     def export_palette(self) -> None:
