@@ -28,9 +28,11 @@ _EXPORTS: dict[str, str] = {
     "update": "palettelab.core.clustering.kmeans",
     "kmeans_plusplus": "palettelab.core.clustering.kmeans",
     "SpectralClustering": "palettelab.core.clustering.spectral",
+    "TSNE": "palettelab.core.clustering.tsne",
     # quantization pipeline
     "quantize": "palettelab.core.quantization.pipeline",
     "remap": "palettelab.core.quantization.pipeline",
+    "shared_palette": "palettelab.core.quantization.pipeline",
     "Quantized": "palettelab.core.quantization.pipeline",
     "psnr": "palettelab.core.quantization.quality",
     "mean_oklab_error": "palettelab.core.quantization.quality",
