@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -474,6 +475,10 @@ class PointsWorkspace(QWidget):
         for plot in (self.plot_widget, self.inertia_plot, self.elbow_plot, self.silhouette_plot,
                      self.bars_plot, self.confusion_plot):
             add_export_action(plot, self._ask_plot_path, self.show_error)
+            # an axis is drawn from a cached pixmap until its range or size changes: stack dumps
+            # of the 1M-point freezes showed its Python tick layout in every repaint
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._enable_steps()
 
     def _start_worker(self) -> None:
