@@ -507,12 +507,9 @@ class PalettePanel(QWidget):
 
     def _nearest(self, index: int) -> list[int]:
         """The other entries nearest to entry ``index`` in OKLab, nearest first."""
-        from palettelab.core.color.spaces import from_srgb  # numpy and Numba: not at start-up
+        from palettelab.core.color.ordering import nearest_entries  # not at start-up
 
-        lab = from_srgb(self._palette, "oklab")
-        distance = ((lab - lab[index]) ** 2).sum(axis=1)
-        distance[index] = np.inf
-        return np.argsort(distance, kind="stable")[:MERGE_CHOICES].tolist()[: len(lab) - 1]
+        return nearest_entries(self._palette, index, MERGE_CHOICES)
 
     def _on_lock_clicked(self, index: int, checked: bool) -> None:
         rgb = self._colors[index]

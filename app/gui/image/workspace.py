@@ -788,7 +788,7 @@ class ImageWorkspace(QWidget):
         later runs sort their palettes the same way."""
         if self._result is None:
             return
-        from palettelab.core.color.ordering import palette_order  # Numba: not at start-up
+        from palettelab.core.color.ordering import palette_order  # not at start-up
 
         q = self._result.quantized
         perm = palette_order(q.palette, q.counts, self.order_combo.currentData())
@@ -835,12 +835,10 @@ class ImageWorkspace(QWidget):
         q = self._result.quantized
         if q.palette.shape[0] <= 2:
             return
-        from palettelab.core.color.spaces import from_srgb, to_srgb8  # not at start-up
+        from palettelab.core.color.ordering import merged_colour  # not at start-up
 
         pair = q.palette[[index, other]]
-        weights = q.counts[[index, other]].astype(np.float64) + 1e-9
-        merged = to_srgb8((from_srgb(pair, "oklab") * weights[:, None]).sum(axis=0)[None]
-                          / weights.sum(), "oklab")[0]
+        merged = merged_colour(pair, q.counts[[index, other]].astype(np.float64) + 1e-9)
         locked = any(self.palette_panel.is_locked(c) for c in pair)
         for c in pair:
             self.palette_panel.set_color_locked(c, False)
