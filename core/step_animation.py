@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 
 from palettelab.core.formats.atomic import atomic_write
 from palettelab.core.projection import Projection
+from palettelab.core.voronoi import nearest_centre
 
 #: the colours of clusters 0, 1, ... (Tableau 20 order: ten strong, then their light partners)
 CLUSTER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
@@ -87,11 +88,11 @@ class _Canvas:
 def _voronoi(canvas: _Canvas, centres: np.ndarray) -> np.ndarray:
     """The frame's background: each pixel in a pale tint of its nearest centre's colour."""
     width, height = canvas.size
-    gx, gy = np.meshgrid(np.arange(0, width, _CELL) + _CELL / 2,
-                         np.arange(0, height, _CELL) + _CELL / 2)
-    points = canvas.data(gx, gy)
-    d2 = ((points[..., None, :] - centres[None, None, :, :]) ** 2).sum(axis=-1)
-    nearest = np.argmin(d2, axis=-1) % len(_COLOURS)
+    px = np.arange(0, width, _CELL) + _CELL / 2
+    py = np.arange(0, height, _CELL) + _CELL / 2
+    xs = canvas.data(px, np.zeros_like(px))[:, 0]
+    ys = canvas.data(np.zeros_like(py), py)[:, 1]
+    nearest = nearest_centre(xs, ys, centres) % len(_COLOURS)
     pale = (0.22 * _COLOURS + 0.78 * 255).astype(np.uint8)
     cells = pale[nearest]
     return np.repeat(np.repeat(cells, _CELL, axis=0), _CELL, axis=1)[:height, :width]

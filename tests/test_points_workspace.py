@@ -64,7 +64,7 @@ def test_assign_then_update_match_core(qtbot, workspace):
     assert workspace.iteration_label.text().startswith("iteration 1")
     assert len(workspace.trail.xData) == 2 * 4  # one old -> new segment per centre
     assert workspace.voronoi.image is not None  # 2-D data: regions shaded
-    assert len(workspace.inertia_curve.xData) == 2
+    qtbot.waitUntil(lambda: len(workspace.inertia_curve.xData) == 2)  # drawn in a turn of its own
     # reset goes back to the starting centres
     with qtbot.waitSignal(workspace.initialised, timeout=TIMEOUT):
         qtbot.mouseClick(workspace.reset_button, Qt.MouseButton.LeftButton)

@@ -16,7 +16,7 @@ from palettelab.app.gui.main_window import MainWindow
 from palettelab.core.resources import resource_path, sample_image
 
 #: how long a thread running Python code keeps the GIL when another wants it (Python: 5 ms)
-GIL_SWITCH_S = 0.001
+GIL_SWITCH_S = 0.0002
 
 
 def create_app() -> QApplication:
@@ -25,7 +25,11 @@ def create_app() -> QApplication:
     The GIL switch interval drops to :data:`GIL_SWITCH_S`: a repaint calls back into Python
     dozens of times, and while a worker ran Python code (importing and loading kernels, a
     quantization's bookkeeping) each callback waited up to 5 ms for the GIL, which made
-    110 ms freezes of the first start (``bench_first_run.py --stacks``)."""
+    110 ms freezes of the first start (``bench_first_run.py --stacks``).  At 1 ms, each of the
+    GUI thread's numpy calls that let the GIL go could still wait 1 ms to get it back from the
+    mini-batch loop: a 200 x 200 Voronoi shading took up to 30 ms of a 1M-point run instead of
+    2-3 ms (``bench_points_gui.py``); at 0.2 ms the longest freeze there is 29 ms in five
+    runs."""
     sys.setswitchinterval(GIL_SWITCH_S)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("PaletteLab")

@@ -50,7 +50,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal, Slot
 
 F = TypeVar("F", bound=Callable)
 
@@ -60,6 +60,10 @@ MAX_FPS = 30
 SHUTDOWN_WAIT_MS = 10_000
 #: exit status of a process that :func:`shutdown` ended without its busy workers
 ABANDON_STATUS = 3
+
+#: niceness of the worker threads (and of Numba's pool threads, which the first kernel call
+#: starts from a worker thread and which inherit it)
+BACKGROUND_NICE = 5
 
 #: re-entrant, so a locked slot may call another locked method of the same worker
 COMPUTE = threading.RLock()
@@ -167,6 +171,7 @@ class WorkerHost(QObject):
         :meth:`queue_warm_up` is the fallback if it fails)."""
         self._thread = QThread(owner)
         self._thread.setObjectName(name)
+        self._thread.started.connect(_in_background, Qt.ConnectionType.DirectConnection)
         self.moveToThread(self._thread)
         self._thread.start()
         if warm:
@@ -199,6 +204,14 @@ class WorkerHost(QObject):
         start = time.perf_counter()
         self._warm()
         self.ready.emit(time.perf_counter() - start)
+
+
+def _in_background() -> None:
+    """Lower the calling thread's scheduling priority by :data:`BACKGROUND_NICE`."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except (AttributeError, OSError):  # not on Windows, or refused: the default priority
+        pass
 
 
 def shutdown(*hosts: WorkerHost, wait_ms: int | None = None) -> None:

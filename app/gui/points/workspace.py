@@ -41,6 +41,8 @@ from PySide6.QtWidgets import (
 
 from palettelab.app.gui.image.export import file_filter, with_chosen_extension
 from palettelab.app.gui.plot_export import PLOT_TYPES, add_export_action
+from palettelab.app.gui.points.grid import AxisGrid
+from palettelab.app.gui.points.inertia_chart import InertiaChart
 from palettelab.app.gui.points.point_cloud import PointCloudItem
 from palettelab.app.gui.points.worker import (
     INITS,
@@ -61,6 +63,7 @@ from palettelab.core.datasets import DATASETS, DEFAULT_SIZES
 from palettelab.core.datasets import SETTINGS as DATASET_SETTINGS
 from palettelab.core.formats.points import AUTO
 from palettelab.core.projection import Projection, column_view
+from palettelab.core.voronoi import nearest_centre
 
 OPEN_FILE = "Open file…"
 #: the method whose half-steps Assign (E), Update (M) and Play show; mini-batch and spectral
@@ -317,9 +320,10 @@ class PointsWorkspace(QWidget):
 
         # the scatter: Voronoi shading, points, trails, centres, manually placed centres
         self.plot_widget = pg.PlotWidget(background="w")
-        self.plot_widget.showGrid(x=True, y=True, alpha=0.2)
         self.view_box = self.plot_widget.getViewBox()
         self.view_box.setAspectLocked(True)  # equal scales: round clusters look round
+        self.grid = AxisGrid(self.plot_widget.getPlotItem())
+        self.plot_widget.addItem(self.grid, ignoreBounds=True)
         self.voronoi = pg.ImageItem()
         self.voronoi.setZValue(-10)
         self.plot_widget.addItem(self.voronoi, ignoreBounds=True)
@@ -330,6 +334,7 @@ class PointsWorkspace(QWidget):
         self.plot_widget.addItem(self.cloud)
         self.trail = pg.PlotDataItem(pen=pg.mkPen((60, 60, 60, 110), width=1.5), connect="pairs")
         self.plot_widget.addItem(self.trail)
+        self._centre_brushes: list = []
         self.centres_item = _CentresItem(self, size=24, symbol="star",
                                          pen=pg.mkPen("k", width=1.5))
         self.centres_item.setZValue(10)
@@ -357,8 +362,8 @@ class PointsWorkspace(QWidget):
         self.inertia_plot = pg.PlotWidget(background="w")
         self.inertia_plot.setLabel("bottom", "half-step (E, M, E, …) or iteration")
         self.inertia_plot.setLabel("left", "inertia")
-        self.inertia_curve = self.inertia_plot.plot(pen=pg.mkPen("#1f77b4", width=2),
-                                                    symbol="o", symbolSize=5)
+        self.inertia_chart = InertiaChart(self.inertia_plot)
+        self.inertia_curve = self.inertia_chart.curve
         self.elbow_plot = pg.PlotWidget(background="w", title="Elbow: inertia by k")
         self.elbow_plot.setLabel("bottom", "k")
         self.elbow_curve = self.elbow_plot.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o")
@@ -617,7 +622,9 @@ class PointsWorkspace(QWidget):
         """Draw centre ``index`` at a position while it is dragged."""
         xy = self._project(self._state.centers)
         xy[index] = (item_pos.x(), item_pos.y())
-        self.centres_item.setData(pos=xy, brush=[cluster_color(i) for i in range(len(xy))])
+        if len(self._centre_brushes) != len(xy):  # made once per k, not on every frame
+            self._centre_brushes = [pg.mkBrush(cluster_color(i)) for i in range(len(xy))]
+        self.centres_item.setData(pos=xy, brush=self._centre_brushes)
 
     def move_centre(self, index: int, item_pos) -> None:
         """Put centre ``index`` where it was dropped (in the worker: undoable)."""
@@ -1181,13 +1188,15 @@ class PointsWorkspace(QWidget):
             self.iteration_label.setText("iteration 0")
             self.inertia_label.setText("inertia –")
             self.stats_label.setText("")
-            self.inertia_curve.setData([], [])
+            self.inertia_chart.show([], live=False)
             self._show_truth(None)
             self._show_centre_images(None)
             self._enable_steps()
             return
         xy = self._project(state.centers)
-        self.centres_item.setData(pos=xy, brush=[cluster_color(i) for i in range(len(xy))])
+        if len(self._centre_brushes) != len(xy):  # made once per k, not on every frame
+            self._centre_brushes = [pg.mkBrush(cluster_color(i)) for i in range(len(xy))]
+        self.centres_item.setData(pos=xy, brush=self._centre_brushes)
         if self._trail:
             segments = np.concatenate(self._trail)
             self.trail.setData(segments[:, 0], segments[:, 1])
@@ -1200,7 +1209,7 @@ class PointsWorkspace(QWidget):
         self.inertia_label.setText("inertia –" if state.inertia is None
                                    else f"inertia {state.inertia:,.1f}")
         self.stats_label.setText(self._stats(state))
-        self.inertia_curve.setData(np.arange(1, len(state.history) + 1), np.array(state.history))
+        self.inertia_chart.show(state.history, live=state.phase == "frame")
         self._show_truth(state)
         self._show_centre_images(state.centers, state.confusion)
         self._enable_steps()
@@ -1231,12 +1240,9 @@ class PointsWorkspace(QWidget):
             self.voronoi.clear()
             return
         (x0, x1), (y0, y1) = self.view_box.viewRange()
-        xs = np.linspace(x0, x1, VORONOI_GRID)
-        ys = np.linspace(y0, y1, VORONOI_GRID)
-        C = self._project(state.centers)
-        d2 = ((xs[None, :, None] - C[None, None, :, 0]) ** 2
-              + (ys[:, None, None] - C[None, None, :, 1]) ** 2)
-        nearest = np.argmin(d2, axis=2) % len(PALETTE)  # [y, x]
+        nearest = nearest_centre(np.linspace(x0, x1, VORONOI_GRID),
+                                 np.linspace(y0, y1, VORONOI_GRID),
+                                 self._project(state.centers)) % len(PALETTE)
         self.voronoi.setImage(_image_order(self.voronoi, self._voronoi_lut[nearest]),
                               autoLevels=False)
         self.voronoi.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
