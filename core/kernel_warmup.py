@@ -26,6 +26,7 @@ points are always float64): the iteration kernels, the k-d tree's, then the rest
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -157,6 +158,18 @@ def compiled_kernels() -> int:
     return total
 
 
+#: niceness of a ``--background`` child: compiling waits whenever the window wants a core (on
+#: 2 cores the two children and the GUI thread contend for them)
+BACKGROUND_NICE = 10
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(BACKGROUND_NICE)
+    except (AttributeError, OSError):  # not on Windows, or refused: the default priority
+        pass
+
+
 #: groups compiled or loaded in this process: Numba's dispatchers keep them for its lifetime
 _LOADED: set[str] = set()
 
@@ -178,8 +191,14 @@ def run(names: tuple[str, ...] = NAMES, out=sys.stdout) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m palettelab.core.kernel_warmup [GROUP ...]``: every group by default."""
-    names = tuple(argv if argv is not None else sys.argv[1:]) or NAMES
+    """``python -m palettelab.core.kernel_warmup [--background] [GROUP ...]``: every group by
+    default; ``--background`` (the window's children) lowers this process's priority by
+    :data:`BACKGROUND_NICE` first, so that compiling never takes a core from the window."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    if args[:1] == ["--background"]:
+        args.pop(0)
+        _lower_priority()
+    names = tuple(args) or NAMES
     unknown = [name for name in names if name not in NAMES]
     if unknown:
         print(f"unknown kernel group(s): {', '.join(unknown)}; known: {', '.join(NAMES)}",

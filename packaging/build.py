@@ -29,6 +29,9 @@ from pathlib import Path
 
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from icu_data import slim_library  # packaging/ is no package
+
 ROOT = Path(__file__).resolve().parent.parent
 ICON_SIZES = [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)]
 
@@ -224,6 +227,10 @@ def main() -> int:
     unused = prune_libraries(target)
     print(f"stripped {saved / 1e6:.0f} MB of symbols; dropped {len(unused)} unused libraries "
           f"({', '.join(p.name for p in unused)})")
+    for library in target.rglob("libicudata.so.*"):
+        if is_shared_library(library):
+            print(f"slimmed {library.name} by {slim_library(library) / 1e6:.1f} MB "
+                  f"(packaging/icu_data.py)")
     print(f"built {target} ({folder_size(target) / 1e6:.0f} MB)")
     for name, size in size_table(target):
         print(f"  {size / 1e6:7.1f} MB  {name}")

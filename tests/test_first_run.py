@@ -8,6 +8,7 @@ belong to ``benchmarks/bench_first_run.py``).
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 
@@ -205,6 +206,22 @@ def test_group_of_a_run_and_unknown_groups():
     assert kernel_warmup.group_for("rgb", "none", True) == "dithering"
     assert kernel_warmup.NAMES.index("first picture") == 0
     assert kernel_warmup.main(["no such group"]) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness")
+def test_the_windows_children_compile_in_the_background():
+    """The window's kernel children run below its priority: on 2 cores, two compiling
+    children and the GUI thread contend for the cores."""
+    assert "--background" in kernel_builder.CHILD_ARGS
+    code = ("import os\n"
+            "from palettelab.core import kernel_warmup as k\n"
+            "before = os.nice(0)\n"
+            "status = k.main(['--background', 'no such group'])\n"
+            "print(status, os.nice(0) - before)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before = os.nice(0)
+    expected = min(before + kernel_warmup.BACKGROUND_NICE, 19) - before
+    assert out.stdout.split() == ["2", str(expected)]
 
 
 def test_the_standalone_app_loads_its_kernels_in_its_workers(qtbot, monkeypatch):

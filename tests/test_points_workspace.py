@@ -456,7 +456,7 @@ def test_the_tsne_view_animates_and_shows_the_map(qtbot, workspace):
 
     from palettelab.core.clustering.tsne import TSNE
 
-    points = load(qtbot, workspace, "digits")
+    points = load(qtbot, workspace, "iris")  # small: the digits took 20 s of the suite here
     frames = []
     workspace.worker.embedding.connect(lambda e: frames.append(e.iteration))
     with qtbot.waitSignal(workspace.embedded, timeout=TIMEOUT) as done:

@@ -26,7 +26,8 @@ from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 from palettelab.core.kernel_warmup import LANES, NAMES
 
 #: how a child is started: ``sys.executable`` with these arguments, then the lane's groups
-CHILD_ARGS = ["-m", "palettelab.core.kernel_warmup"]
+#: (``--background``: at a lower priority than the window)
+CHILD_ARGS = ["-m", "palettelab.core.kernel_warmup", "--background"]
 
 
 class KernelBuilder(QObject):
