@@ -24,6 +24,27 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_sessionstart(session) -> None:
+    """Fill the Numba cache with the app's kernels before any test process starts, one child
+    per lane of ``kernel_warmup.LANES``, as the window does (the lanes share no signature).
+
+    Every process that opens a window loads all the app's kernel groups
+    (:func:`kernels_in_this_process`); on a fresh clone each of the two test processes compiled
+    all of them itself, side by side: 85 s of each one's time, the same kernels twice.  Here
+    the two lanes compile different kernels on the two cores, once, and the test processes
+    load them.  (pytest-xdist starts its processes in its own ``pytest_sessionstart``, which
+    runs after this one; a test process itself skips this.)"""
+    if hasattr(session.config, "workerinput"):
+        return
+    from palettelab.core.kernel_warmup import LANES
+
+    children = [subprocess.Popen([sys.executable, "-m", "palettelab.core.kernel_warmup", *lane],
+                                 cwd=REPO, stdout=subprocess.DEVNULL) for lane in LANES]
+    failed = [child.args for child in children if child.wait() != 0]
+    if failed:
+        raise pytest.UsageError(f"compiling the app's kernels failed: {failed}")
+
+
 def pytest_configure(config) -> None:
     from numba.core.caching import IndexDataCacheFile
 
