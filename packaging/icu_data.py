@@ -33,15 +33,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-#: folders of display names and formats (Qt keeps its own CLDR data for QLocale): only the
-#: tables of each stay, and no locale's names
-NAME_FOLDERS = ("curr", "lang", "region", "unit", "zone", "rbnf")
 #: folders dropped whole: transliteration (1.1 MB), which Qt never calls
 DROPPED_FOLDERS = ("translit",)
-_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]+)*\.res")
+#: a locale's bundle (``de.res``, ``zh_Hant_TW.res``, ``de__PHONEBOOK.res``)
+_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]*)*\.res")
 _ALIGN = 16
-#: items of every folder that are no locale's data (their names look like locale IDs too)
-_TABLES = {"root.res", "res_index.res", "pool.res"}
+#: the one table whose name looks like a locale's bundle
+_INDEX = "res_index.res"
 
 
 def keep(name: str) -> bool:
@@ -51,8 +49,8 @@ def keep(name: str) -> bool:
     folder = parts[0] if len(parts) > 1 else ""
     if folder in DROPPED_FOLDERS or leaf.endswith((".cnv", ".dict")):
         return False  # code-page converters, break-iterator dictionaries
-    if not _LOCALE.fullmatch(leaf) or leaf in _TABLES:
-        return True
+    if not _LOCALE.fullmatch(leaf) or leaf == _INDEX:
+        return True  # root, pool, the supplemental tables, rules, properties, aliases
     return folder in ("", "coll") and leaf == "en.res"  # English data and collation
 
 
@@ -61,6 +59,8 @@ def read_items(blob: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
     header_size, magic1, magic2 = struct.unpack_from("<HBB", blob, 0)
     if (magic1, magic2) != (0xDA, 0x27) or blob[12:16] != b"CmnD":
         raise ValueError("not ICU common data")
+    if blob[8]:
+        raise ValueError("big-endian ICU data (only little-endian is read)")
     count = struct.unpack_from("<I", blob, header_size)[0]
     base = header_size
     toc = [struct.unpack_from("<II", blob, base + 4 + 8 * i) for i in range(count)]
@@ -73,7 +73,9 @@ def read_items(blob: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
 
 
 def write_items(header: bytes, items: list[tuple[str, bytes]]) -> bytes:
-    """Common data of ``items`` (kept in their sorted order) under ``header``."""
+    """Common data of ``items`` (kept in their sorted order) under ``header``: ICU's own
+    archive comes back item for item, only the fill before the first item differs (ICU's
+    0xAA, here zeros)."""
     names = b"".join(name.encode("ascii") + b"\0" for name, _ in items)
     toc_size = 4 + 8 * len(items)
     data_at = _aligned(len(header) + toc_size + len(names)) - len(header)
@@ -114,9 +116,9 @@ def _symbol(library: Path) -> tuple[str, bytes]:
 
 def slim_library(library: Path) -> int:
     """Replace ``library`` (a ``libicudata.so.NN``) by one holding only the kept items;
-    returns the bytes saved, or 0 (and leaves it alone) without a C compiler."""
+    returns the bytes saved, or 0 (and leaves it alone) without a C compiler or readelf."""
     cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
+    if cc is None or shutil.which("readelf") is None:
         return 0
     symbol, blob = _symbol(library)
     header, items = read_items(blob)

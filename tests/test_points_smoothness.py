@@ -110,13 +110,36 @@ def test_live_redraws_are_throttled_and_the_result_is_drawn_at_once(qtbot, monke
     chart.show([5.0, 4.0], live=True)
     qtbot.waitUntil(lambda: chart.curve.xData is not None and len(chart.curve.xData) == 2)
     chart.show([5.0, 4.0, 3.0], live=True)
-    qtbot.wait(100)
+    assert chart._timer.isActive() and chart._timer.remainingTime() > 300
     assert len(chart.curve.xData) == 2  # not yet: within half a second of the last redraw
     chart.show([5.0, 4.0, 3.0, 2.5], live=False)
     qtbot.wait(50)
     assert len(chart.curve.xData) == 4  # a result is never held back
     qtbot.wait(600)
     assert len(chart.curve.xData) == 4  # and the held-back live frame does not come after it
+
+
+def test_a_new_run_starts_a_new_range_and_the_users_zoom_is_kept(qtbot, monkeypatch):
+    monkeypatch.setattr(inertia_chart, "LIVE_HZ", 1000)
+    chart = _chart(qtbot)
+    view = chart.plot.getViewBox()
+    long = list(np.linspace(1000, 10, 40))
+    chart.show(long, live=True)
+    qtbot.waitUntil(lambda: chart.curve.xData is not None and len(chart.curve.xData) == 40)
+    assert view.viewRange()[0][1] == 64
+    chart.show([50.0, 40.0], live=True)  # Run again, mid-run: the old range is not kept
+    qtbot.waitUntil(lambda: len(chart.curve.xData) == 2)
+    assert view.viewRange()[0][1] == FIRST_STEPS
+    assert view.viewRange()[1] == pytest.approx([0, 52.5])
+    view.sigRangeChangedManually.emit([True, True])  # the user zooms: the range is theirs
+    view.setRange(xRange=(1, 3), yRange=(39, 41), padding=0)
+    chart.show([50.0, 40.0, 30.0, 20.0, 10.0, 9.0, 8.0, 7.0, 6.0], live=True)
+    qtbot.waitUntil(lambda: len(chart.curve.xData) == 9)
+    chart.show([50.0, 40.0, 30.0, 20.0, 10.0, 9.0, 8.0, 7.0, 6.0, 5.0], live=False)
+    qtbot.waitUntil(lambda: len(chart.curve.xData) == 10)
+    assert view.viewRange()[0] == pytest.approx([1, 3])
+    chart.show([float("inf"), 3.0], live=False)  # a new run; nothing finite to fit: no error
+    qtbot.waitUntil(lambda: len(chart.curve.xData) == 2)
 
 
 def test_symbols_only_while_they_can_be_told_apart(qtbot):
@@ -162,7 +185,7 @@ def test_worker_threads_and_the_threads_they_start_run_in_the_background(qtbot):
     try:
         with worker_signal(qtbot, probe.niceness, 5000) as blocker:
             asker.ask.emit()
-        expected = min(base + BACKGROUND_NICE, 19)
+        expected = min(base + BACKGROUND_NICE, 19)  # lowered by it, from wherever it was
         assert blocker.args == [expected, expected]  # as Numba's pool threads inherit it
         assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
     finally:

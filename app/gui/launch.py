@@ -28,7 +28,7 @@ def create_app() -> QApplication:
     110 ms freezes of the first start (``bench_first_run.py --stacks``).  At 1 ms, each of the
     GUI thread's numpy calls that let the GIL go could still wait 1 ms to get it back from the
     mini-batch loop: a 200 x 200 Voronoi shading took up to 30 ms of a 1M-point run instead of
-    2-3 ms (``bench_points_gui.py``); at 0.2 ms the longest freeze there is 29 ms in five
+    2-3 ms (``bench_points_gui.py``); at 0.2 ms the longest freeze there is 31 ms in five
     runs."""
     sys.setswitchinterval(GIL_SWITCH_S)
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -207,10 +207,15 @@ class WorkerHost(QObject):
 
 
 def _in_background() -> None:
-    """Lower the calling thread's scheduling priority by :data:`BACKGROUND_NICE`."""
+    """Lower the calling thread's scheduling priority by :data:`BACKGROUND_NICE` (Linux only:
+    there a thread's id names it to ``setpriority``; elsewhere the call would name a process)."""
+    if not sys.platform.startswith("linux"):
+        return
+    thread = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
-    except (AttributeError, OSError):  # not on Windows, or refused: the default priority
+        niceness = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness + BACKGROUND_NICE))
+    except OSError:  # refused: the default priority
         pass
 
 

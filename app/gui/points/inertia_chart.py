@@ -36,7 +36,10 @@ FIRST_STEPS = 8
 
 
 class InertiaChart:
-    """The inertia history of the shown run in ``plot``."""
+    """The inertia history of the shown run in ``plot``.
+
+    A new run (a history shorter than the last one drawn) starts a new range.  Once the user
+    pans or zooms the chart, its range is theirs until the next run."""
 
     def __init__(self, plot: pg.PlotWidget) -> None:
         self.plot = plot
@@ -46,12 +49,15 @@ class InertiaChart:
         left.setWidth(AXIS_WIDTH_PX)  # tick labels of a new width re-lay the whole plot out
         self._symbols = True
         self._range: tuple[int, float] | None = None  # a live run's steps and top
+        self._drawn = 0  # steps in the curve drawn last
+        self._users_range = False
         self._drawn_at = -math.inf
         self._pending: np.ndarray | None = None
         self._live = False
         self._timer = QTimer(plot)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._draw_pending)
+        plot.getViewBox().sigRangeChangedManually.connect(self._taken_over)
 
     def show(self, history: Sequence[float], live: bool) -> None:
         """Draw ``history`` (one inertia a step); ``live`` while the run goes on.
@@ -67,28 +73,36 @@ class InertiaChart:
         else:
             self._timer.start(0)
 
+    def _taken_over(self, *_args) -> None:
+        self._users_range = True
+
     def _draw_pending(self) -> None:
         y, self._pending = self._pending, None
-        if y is None:
+        if y is None or (self._live and (not len(y) or not self.plot.isVisible())):
             return
-        if not self._live:
+        if len(y) < self._drawn:  # a new run
             self._range = None
-            self._draw(y)
-            if len(y):
+            self._users_range = False
+        self._draw(y)
+        if not self._live:
+            self._drawn_at = -math.inf
+            if len(y) and self._fits(y):
                 self.plot.getViewBox().setRange(xRange=(1, max(2, len(y))),
                                                 yRange=(y.min(), y.max()))
-            return
-        if not len(y) or not self.plot.isVisible():
+            self._range = None
             return
         self._drawn_at = time.perf_counter()
-        self._draw(y)
         steps, top = self._range or (FIRST_STEPS, 0.0)
-        if len(y) > steps or y.max() > top:
+        if (len(y) > steps or y.max() > top) and self._fits(y):
             while steps < len(y):
                 steps *= 2
             top = max(top, 1.05 * float(y.max()))
             self._range = (steps, top)
             self.plot.getViewBox().setRange(xRange=(1, steps), yRange=(0, top), padding=0)
+
+    def _fits(self, y: np.ndarray) -> bool:
+        """Whether the chart may fit its range to ``y``: not the user's, and finite."""
+        return not self._users_range and bool(np.isfinite(y).all())
 
     def _draw(self, y: np.ndarray) -> None:
         symbols = len(y) <= SYMBOLS_UP_TO
@@ -96,3 +110,4 @@ class InertiaChart:
             self.curve.setSymbol("o" if symbols else None)
             self._symbols = symbols
         self.curve.setData(np.arange(1, len(y) + 1), y)
+        self._drawn = len(y)

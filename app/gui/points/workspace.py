@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -334,7 +334,7 @@ class PointsWorkspace(QWidget):
         self.plot_widget.addItem(self.cloud)
         self.trail = pg.PlotDataItem(pen=pg.mkPen((60, 60, 60, 110), width=1.5), connect="pairs")
         self.plot_widget.addItem(self.trail)
-        self._centre_brushes: list = []
+        self._centre_brushes: list[QBrush] = []
         self.centres_item = _CentresItem(self, size=24, symbol="star",
                                          pen=pg.mkPen("k", width=1.5))
         self.centres_item.setZValue(10)
@@ -622,6 +622,9 @@ class PointsWorkspace(QWidget):
         """Draw centre ``index`` at a position while it is dragged."""
         xy = self._project(self._state.centers)
         xy[index] = (item_pos.x(), item_pos.y())
+        self._draw_centres(xy)
+
+    def _draw_centres(self, xy: np.ndarray) -> None:
         if len(self._centre_brushes) != len(xy):  # made once per k, not on every frame
             self._centre_brushes = [pg.mkBrush(cluster_color(i)) for i in range(len(xy))]
         self.centres_item.setData(pos=xy, brush=self._centre_brushes)
@@ -1194,9 +1197,7 @@ class PointsWorkspace(QWidget):
             self._enable_steps()
             return
         xy = self._project(state.centers)
-        if len(self._centre_brushes) != len(xy):  # made once per k, not on every frame
-            self._centre_brushes = [pg.mkBrush(cluster_color(i)) for i in range(len(xy))]
-        self.centres_item.setData(pos=xy, brush=self._centre_brushes)
+        self._draw_centres(xy)
         if self._trail:
             segments = np.concatenate(self._trail)
             self.trail.setData(segments[:, 0], segments[:, 1])
