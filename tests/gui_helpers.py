@@ -45,6 +45,27 @@ class Emissions:
         return self.all[0] if self.all else None
 
 
+class _Recorder:
+    """The slot a watched worker signal calls: it forwards to its :class:`Emissions` until the
+    watch ends.  It is never disconnected: disconnecting in the GUI thread while the worker
+    emitted the signal again crashed the test process (CI: a segfault in ``record``,
+    ``kernelsLoaded`` emitted once per kernel group), and waiting for the worker's compute lock
+    first would wait out its job.  So it only lets go of its target, and stays referenced in
+    :data:`_RETIRED` (a few bytes) for as long as its signal's object may call it."""
+
+    def __init__(self, target: Emissions) -> None:
+        self.target: Emissions | None = target
+
+    def forward(self, *args) -> None:  # runs in the worker thread
+        target = self.target
+        if target is not None:
+            target.record(*args)
+
+
+#: the recorders of finished watches
+_RETIRED: list[_Recorder] = []
+
+
 @contextmanager
 def worker_signal(qtbot, signal, timeout: int,
                   check: Callable[..., bool] | None = None) -> Iterator[Emissions]:
@@ -56,12 +77,14 @@ def worker_signal(qtbot, signal, timeout: int,
     cannot be stopped from another thread"): an emission just as the wait began was lost, and
     the test hung for good (seen under pytest-xdist, where the worker answered sooner)."""
     emissions = Emissions(check)
-    signal.connect(emissions.record, Qt.ConnectionType.DirectConnection)
+    recorder = _Recorder(emissions)
+    signal.connect(recorder.forward, Qt.ConnectionType.DirectConnection)
     try:
         yield emissions
         qtbot.waitUntil(lambda: bool(emissions.all), timeout=timeout)
     finally:
-        signal.disconnect(emissions.record)
+        recorder.target = None
+        _RETIRED.append(recorder)
 
 
 def report_groups(builder, names, kernels: int) -> None:
