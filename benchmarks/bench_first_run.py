@@ -45,8 +45,7 @@ TIMEOUT_S = 600
 def child(shots: str | None, stacks: str | None) -> None:
     """Run the app and print one JSON line of timings (runs in the measured process)."""
     t0 = time.perf_counter()
-    import faulthandler
-
+    from heartbeat import Heartbeat
     from PySide6.QtCore import QTimer
 
     from palettelab.app.gui.image.worker import PREVIEW_STAGE
@@ -58,7 +57,6 @@ def child(shots: str | None, stacks: str | None) -> None:
     window = MainWindow()
     stack_file = open(stacks, "w") if stacks else None
     times: dict = {}
-    beat = {"last": None, "max_gap": 0.0, "gaps": []}
 
     def now() -> float:
         return round(time.perf_counter() - t0, 3)
@@ -68,18 +66,6 @@ def child(shots: str | None, stacks: str | None) -> None:
             times[key] = now()
             if shot and shots:
                 QTimer.singleShot(0, lambda: window.grab().save(os.path.join(shots, key + ".png")))
-
-    def tick() -> None:
-        t = time.perf_counter()
-        if beat["last"] is not None and "kernels_all" not in times:
-            gap = t - beat["last"] - HEARTBEAT_MS / 1000
-            beat["max_gap"] = max(beat["max_gap"], gap)
-            if gap > 0.1:
-                beat["gaps"].append((round(t - t0, 2), round(gap, 3)))
-        beat["last"] = t
-        if stack_file is not None:
-            faulthandler.cancel_dump_traceback_later()
-            faulthandler.dump_traceback_later(HEARTBEAT_MS / 1000 + 0.05, file=stack_file)
 
     def on_frame(frame) -> None:
         if frame.stage == PREVIEW_STAGE:
@@ -97,17 +83,19 @@ def child(shots: str | None, stacks: str | None) -> None:
     window.image.runFinished.connect(lambda _result: mark("result", shot=True))
     window.kernels.groupReady.connect(on_group)
     window.kernels.failed.connect(lambda why: (times.setdefault("failed", why), app.quit()))
-    heartbeat = QTimer()
-    heartbeat.timeout.connect(tick)
-    heartbeat.start(HEARTBEAT_MS)
+    heart = Heartbeat(stack_file, stack_after_ms=50, interval_ms=HEARTBEAT_MS)
+    heart.timer.start()
     window.show()
     app.processEvents()
     mark("window")
     window.open_path(str(sample_image()))
     QTimer.singleShot(TIMEOUT_S * 1000, app.quit)
     app.exec()
-    times["max_gui_gap_s"] = round(beat["max_gap"], 3)
-    times["gaps_over_100ms"] = beat["gaps"]
+    # freezes until the last kernel group: each gap less the beat's own interval
+    gaps = [(round(t - t0, 2), gap - HEARTBEAT_MS / 1000)
+            for t, gap in heart.gaps(t0, t0 + times.get("kernels_all", float("inf")))]
+    times["max_gui_gap_s"] = round(max([0.0, *(gap for _, gap in gaps)]), 3)
+    times["gaps_over_100ms"] = [(t, round(gap, 3)) for t, gap in gaps if gap > 0.1]
     window.close()
     print(json.dumps(times), flush=True)
 

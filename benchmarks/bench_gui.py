@@ -16,8 +16,6 @@ the window was frozen.  Measured on china.jpg Lanczos-upscaled to 4000x3000:
 
 from __future__ import annotations
 
-import faulthandler
-import itertools
 import os
 import sys
 import tempfile
@@ -28,42 +26,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from heartbeat import Heartbeat  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
 from palettelab.app.gui.launch import create_app  # noqa: E402
 from palettelab.app.gui.main_window import MainWindow  # noqa: E402
-
-
-class Heartbeat:
-    """Timestamps of a timer in the GUI thread, every ``interval_ms`` (10 by default).
-
-    A gap between two beats is a freeze plus up to one interval (the time since the last beat
-    when the freeze began), so a finer beat measures a freeze more exactly.  With ``stacks``
-    (an open text file), every thread's Python stack is written to it whenever a beat is
-    ``stack_after_ms`` late (``faulthandler`` needs no GIL for this): that is how the freezes
-    are found.
-    """
-
-    def __init__(self, stacks=None, stack_after_ms: float = 20.0, interval_ms: int = 10) -> None:
-        self.beats: list[float] = []
-        self.stacks = stacks
-        self.stack_after_s = (interval_ms + stack_after_ms) / 1000
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self.beat)
-
-    def beat(self) -> None:
-        self.beats.append(time.perf_counter())
-        if self.stacks is not None:
-            faulthandler.cancel_dump_traceback_later()
-            faulthandler.dump_traceback_later(self.stack_after_s, file=self.stacks)
-
-    def longest_gap(self, start: float, stop: float) -> float:
-        inside = [t for t in self.beats if start <= t <= stop]
-        edges = [start, *inside, stop]
-        return max(b - a for a, b in itertools.pairwise(edges))
 
 
 def wait_for(signal, timeout_s: float = 600.0) -> list:

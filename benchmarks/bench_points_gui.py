@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
-from bench_gui import Heartbeat, settle, wait_for  # noqa: E402
+from bench_gui import settle, wait_for  # noqa: E402
+from heartbeat import Heartbeat  # noqa: E402
 
 from palettelab.app.gui.launch import create_app  # noqa: E402
 from palettelab.app.gui.points.workspace import PointsWorkspace  # noqa: E402

@@ -229,7 +229,6 @@ def barnes_hut_repulsion(Y, child, mass, com_x, com_y, size, point, theta2, rep,
     n = Y.shape[0]
     for i in prange(n):
         stack = np.empty(4 * _MAX_DEPTH + 8, dtype=np.int64)
-        top = 0
         stack[0] = 0
         top = 1
         z = 0.0
