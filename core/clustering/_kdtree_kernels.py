@@ -63,7 +63,7 @@ def _bounds(X):
     return lo, hi
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, _nrt=False, cache=True)
 def _spread(x, n_dims):
     """The bits of cell index x, ``n_dims`` apart (x < 2**24, 2**12 or 2**8)."""
     if n_dims == 2:
@@ -179,7 +179,7 @@ def _sort_buckets(starts, shift, codes, perm, Xs, ws, codes_tmp, perm_tmp, X_tmp
             Xs[s:e] = X_tmp[s:e]
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, _nrt=False, cache=True)
 def _swap_rows(Xs, ws, perm, a, b):
     for t in range(Xs.shape[1]):
         x = Xs[a, t]
@@ -227,7 +227,7 @@ def _split_rows(Xs, ws, perm, s, e):
     return a
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, _nrt=False, cache=True)
 def _code_split(codes, s, e):
     """First row of [s, e) in the upper half of the smallest grid box holding them all (its
     highest differing code bit set), or -1 if they share one cell."""
@@ -248,7 +248,7 @@ def _code_split(codes, s, e):
     return b
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, _nrt=False, cache=True)
 def _leaf_summary(Xs, ws, s, e, rec):
     """A leaf's record: tight box (``rec[:d]`` low, ``rec[d:2d]`` high), weighted sums of its
     rows (``rec[2d:3d]``) and their total weight (``rec[3d]``)."""
@@ -421,7 +421,7 @@ def build_tree(X: np.ndarray, w: np.ndarray) -> Tree:
 # one pass: labels and weighted sums per task
 
 
-@njit(inline="always", fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
 def _farther(C, j, b, records, node):
     """Whether centre j is farther than centre b from every point of the node's box, by a
     margin that no rounding can hide.
@@ -448,7 +448,7 @@ def _farther(C, j, b, records, node):
     return q > _MARGIN * scale
 
 
-@njit(inline="always", fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
 def _filter(C, records, node, cand, lvl):
     """Filter the candidates at ``cand[lvl - 1]`` (count in ``cand[lvl - 1, k]``) into
     ``cand[lvl]``: drop those that the one closest to the box centre beats on the whole box.
@@ -481,7 +481,7 @@ def _filter(C, records, node, cand, lvl):
     return n_out, best
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, _nrt=False, cache=True)
 def _write_rows(links, node, a, labels):
     """Give every row of the node the label a; returns how many changed."""
     changed = 0
@@ -492,7 +492,7 @@ def _write_rows(links, node, a, labels):
     return changed
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, _nrt=False, cache=True)
 def _relabel_mixed(links, node, a, pass_no, labels, stack):
     """Label a every row of a node that the previous pass split: only its parts that the
     previous pass gave to another centre, or left mixed, are touched."""
@@ -514,7 +514,7 @@ def _relabel_mixed(links, node, a, pass_no, labels, stack):
     return changed
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, _nrt=False, cache=True)
 def _give_node(links, records, node, a, prev, pass_no, labels, sums, wsums, task, stack):
     """All rows of the node go to centre a: its pre-computed sums are added, and the labels
     that differ are written.  ``prev`` is what the previous pass did with these rows: gave them
@@ -534,7 +534,7 @@ def _give_node(links, records, node, a, prev, pass_no, labels, sums, wsums, task
     return changed
 
 
-@njit(inline="always", fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
 def _leaf_rows(links, node, C, cand, lvl, Xs, ws, labels, sums, wsums, task):
     """Rows of a straddling leaf: each goes to its nearest candidate in ``cand[lvl]`` (Lloyd's
     difference-form distance, ties to the lowest index).  Returns labels changed."""

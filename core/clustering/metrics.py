@@ -28,7 +28,7 @@ _TILE_ROWS = 8  # rows whose sums are built together: each block of other rows i
 _TILE_COLS = 512  # other rows per block: 512 x 64 float64 is 256 KiB, it stays in L2
 
 
-@njit(inline="always", fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
 def _dist(X, i, j):
     s = 0.0
     for t in range(X.shape[1]):
@@ -37,7 +37,7 @@ def _dist(X, i, j):
     return np.sqrt(s)
 
 
-@njit(inline="always", fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
 def _add_block(X, codes, i, i2, j0, j1, sums0, sums1):
     """Add the distances from rows i and i2 to rows j0..j1-1 onto their per-cluster sums.
 

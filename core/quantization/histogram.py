@@ -32,9 +32,9 @@ from palettelab.core.errors import InputError
 _BLOCK_BITS = 12
 _BLOCKS = 1 << (24 - _BLOCK_BITS)
 
-#: :func:`palettelab.core.color.codes.color_code` for kernels (Numba inlines it): the index of
+#: :func:`palettelab.core.color.codes.color_code` for kernels (LLVM inlines it): the index of
 #: a colour in the code tables here and in the remap kernels
-jit_color_code = njit(inline="always", cache=True)(color_code)
+jit_color_code = njit(forceinline=True, _nrt=False, cache=True)(color_code)
 
 
 @dataclass(frozen=True)
