@@ -172,11 +172,13 @@ def _sort_buckets(starts, shift, codes, perm, Xs, ws, codes_tmp, perm_tmp, X_tmp
                 _counting_pass(lo_bit, codes, perm, Xs, ws, s, e, codes_tmp, perm_tmp, X_tmp,
                                w_tmp, s)
             in_tmp = not in_tmp
-        if in_tmp:
-            codes[s:e] = codes_tmp[s:e]
-            perm[s:e] = perm_tmp[s:e]
-            ws[s:e] = w_tmp[s:e]
-            Xs[s:e] = X_tmp[s:e]
+        if in_tmp:  # a loop, not slice copies (see _grow)
+            for p in range(s, e):
+                codes[p] = codes_tmp[p]
+                perm[p] = perm_tmp[p]
+                ws[p] = w_tmp[p]
+                for t in range(Xs.shape[1]):
+                    Xs[p, t] = X_tmp[p, t]
 
 
 @njit(forceinline=True, _nrt=False, cache=True)
@@ -345,8 +347,12 @@ def _link_nodes(codes, Xs, ws, perm, leaf_size, task_depth, max_depth, links, re
 
 @njit(nogil=True, cache=True)
 def _grow(a, size):
+    """``a`` (2-D) in a larger array of ``size`` rows.  Copied in a loop: a slice copy pulls in
+    Numba's shape-error message, whose string code took 6 s to compile."""
     out = np.empty((size, a.shape[1]), dtype=a.dtype)
-    out[: a.shape[0]] = a
+    for i in range(a.shape[0]):
+        for t in range(a.shape[1]):
+            out[i, t] = a[i, t]
     return out
 
 

@@ -19,24 +19,42 @@ _SEARCH_STEPS = 100
 _SEARCH_TOL = 1e-5
 
 
+@njit(forceinline=True, _nrt=False, cache=True)
+def _keep_nearest(dist, j, count, best_d, best_j):
+    """Insert (dist, j) into the ``count`` nearest so far, sorted by distance and then index
+    (j is larger than every index kept); returns the new count (at most ``best_d.shape[0]``)."""
+    k = best_d.shape[0]
+    if count == k and not dist < best_d[k - 1]:
+        return count
+    p = min(count, k - 1)
+    while p > 0 and best_d[p - 1] > dist:
+        best_d[p] = best_d[p - 1]
+        best_j[p] = best_j[p - 1]
+        p -= 1
+    best_d[p] = dist
+    best_j[p] = j
+    return min(count + 1, k)
+
+
 @njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
-def nearest_neighbours(X, k, indices, distances):
-    """The ``k`` nearest other rows of every row of X: ``indices`` (n, k) int64 and their
-    squared distances ``distances`` (n, k), nearest first (exact, brute force)."""
+def nearest_neighbours(X, indices, distances):
+    """The k nearest other rows of every row of X: ``indices`` (n, k) int64 and their
+    squared distances ``distances`` (n, k), nearest first, ties to the lower index (exact,
+    brute force).  The k nearest are kept while scanning, as a stable ``argsort`` of the row
+    would order them: the same result, without compiling Numba's merge sort (2.3 s)."""
     n, d = X.shape
     for i in prange(n):
-        row = np.empty(n)
+        best_d = distances[i]
+        best_j = indices[i]
+        count = 0
         for j in range(n):
-            s = 0.0
-            for t in range(d):
-                diff = X[i, t] - X[j, t]
-                s += diff * diff
-            row[j] = s
-        row[i] = np.inf
-        order = np.argsort(row, kind="mergesort")[:k]
-        for m in range(k):
-            indices[i, m] = order[m]
-            distances[i, m] = row[order[m]]
+            s = np.inf
+            if j != i:
+                s = 0.0
+                for t in range(d):
+                    diff = X[i, t] - X[j, t]
+                    s += diff * diff
+            count = _keep_nearest(s, j, count, best_d, best_j)
 
 
 @njit(nogil=True, parallel=True, cache=True)

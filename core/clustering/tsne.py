@@ -173,7 +173,7 @@ def joint_affinities(X: np.ndarray, perplexity: float
     k = min(n - 1, int(3 * perplexity + 1))
     neighbours = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k))
-    kernels.nearest_neighbours(X, k, neighbours, distances)
+    kernels.nearest_neighbours(X, neighbours, distances)
     conditional = np.empty((n, k))
     kernels.conditional_affinities(distances, perplexity, conditional)
     rows = np.repeat(np.arange(n, dtype=np.int64), k)
