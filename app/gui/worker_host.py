@@ -52,6 +52,8 @@ from typing import TypeVar
 
 from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal, Slot
 
+from palettelab.app.gui import collector
+
 F = TypeVar("F", bound=Callable)
 
 #: live frames per second, at most
@@ -202,7 +204,8 @@ class WorkerHost(QObject):
     def warm_up(self) -> None:
         """Compile the kernels, or load them from the Numba cache, before the first job."""
         start = time.perf_counter()
-        self._warm()
+        with collector.paused():
+            self._warm()
         self.ready.emit(time.perf_counter() - start)
 
 

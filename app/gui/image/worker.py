@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import Signal, Slot
 
+from palettelab.app.gui import collector
 from palettelab.app.gui.worker_host import Cancelled, WorkerHost, exclusive
 
 #: pixels of the live preview (and of the sample the quality figures are computed on)
@@ -276,7 +277,8 @@ class QuantizeWorker(WorkerHost):
 
         start = time.perf_counter()
         new = tuple(name for name in names if name in IMAGE_GROUPS and name not in self._kernels)
-        run(new, out=io.StringIO())
+        with collector.paused():
+            run(new, out=io.StringIO())
         self._kernels = tuple(name for name in NAMES if name in self._kernels + new)
         self._kernel_seconds += time.perf_counter() - start
         self.kernelsLoaded.emit(self._kernels)
@@ -494,9 +496,10 @@ class QuantizeWorker(WorkerHost):
             self.sample.emit(Sample(space, self._sample, coords, total))
 
     def _run(self, request: Request) -> None:
-        from palettelab.core.color.spaces import from_srgb
-        from palettelab.core.kernel_warmup import group_for
-        from palettelab.core.quantization.pipeline import Remapper, quantize, remap, reorder
+        with collector.paused():  # the first run imports Numba (the preview uses its constants)
+            from palettelab.core.color.spaces import from_srgb
+            from palettelab.core.kernel_warmup import group_for
+            from palettelab.core.quantization.pipeline import Remapper, quantize, remap, reorder
 
         s = request.settings
         job = request.job
