@@ -10,9 +10,10 @@ workspace's groups in sequence (each builds on the one before: every quantizatio
 first picture's kernels), and the Points workspace's.  Alone, one after the other, they took
 134 s here; side by side, about the longer lane.  Two processes that save *different*
 signatures of one function at once can lose one of them from its cache index (Numba reads,
-extends and rewrites the index), so the lanes must share no function with different
-signatures: they share 12 k-means helpers (``hamerly_ser``, ``assign_pass``, ...), each with
-the same single float64 signature in both, which at worst both compile and save alike.
+extends and rewrites the index): the children serialise their saves with a file lock
+(:func:`serialize_cache_saves`), and the lanes share no function with different signatures
+anyway (there is no such lock on Windows): they share 12 k-means helpers (``hamerly_ser``,
+``assign_pass``, ...), each with the same single float64 signature in both.
 A group already in the cache costs its load time only, so the children are cheap on later
 starts.
 
@@ -170,6 +171,37 @@ def _lower_priority() -> None:
         pass
 
 
+def serialize_cache_saves() -> None:
+    """Make this process's Numba cache saves take a file lock shared by every process of this
+    user (POSIX only; elsewhere a no-op).
+
+    Numba saves a kernel by reading its function's cache index, adding the new signature and
+    rewriting it: two processes saving different signatures of one function at the same moment
+    could lose one (it is then compiled again where it is next needed) or pick the same data
+    file.  The window's two compile lanes, and the test processes, each call this first."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the lanes share no signature, so they cannot collide
+        return
+    import tempfile
+    from pathlib import Path
+
+    from numba.core.caching import IndexDataCacheFile
+
+    save = IndexDataCacheFile.save
+    if getattr(save, "serialized", False):
+        return
+    lock_path = Path(tempfile.gettempdir()) / f"palettelab-numba-cache-{os.getuid()}.lock"
+
+    def locked_save(self, key, data) -> None:
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            save(self, key, data)
+
+    locked_save.serialized = True
+    IndexDataCacheFile.save = locked_save
+
+
 #: groups compiled or loaded in this process: Numba's dispatchers keep them for its lifetime
 _LOADED: set[str] = set()
 
@@ -204,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown kernel group(s): {', '.join(unknown)}; known: {', '.join(NAMES)}",
               file=sys.stderr)
         return 2
+    serialize_cache_saves()
     run(names)
     return 0
 

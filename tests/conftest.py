@@ -7,14 +7,13 @@ The suite runs on two processes (pytest-xdist, ``-n auto`` in pyproject.toml) th
 Numba cache.  Numba saves a kernel by reading its function's cache index, adding the new
 signature and rewriting it; two processes saving different signatures of one function at the
 same moment could lose one or, worse, pick the same data file.  :func:`pytest_configure`
-serialises those saves across the test processes with a file lock.
+serialises those saves across the test processes with the file lock the window's compiling
+children take too (``kernel_warmup.serialize_cache_saves``).
 """
 
-import fcntl
 import os
 import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -51,17 +50,9 @@ def pytest_sessionstart(session) -> None:
 
 
 def pytest_configure(config) -> None:
-    from numba.core.caching import IndexDataCacheFile
+    from palettelab.core.kernel_warmup import serialize_cache_saves
 
-    save = IndexDataCacheFile.save
-    lock_path = Path(tempfile.gettempdir()) / f"palettelab-tests-numba-{os.getuid()}.lock"
-
-    def locked_save(self, key, data) -> None:
-        with open(lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            save(self, key, data)
-
-    IndexDataCacheFile.save = locked_save
+    serialize_cache_saves()
 
 
 @pytest.fixture(autouse=True)

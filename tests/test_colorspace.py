@@ -108,3 +108,23 @@ def test_colour_conversion_alone_uses_the_workqueue_layer():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout
     assert out.strip() == "workqueue"
+
+
+@pytest.mark.parametrize("space", SPACES)
+@pytest.mark.parametrize("n", [1, 2, 511, 513])
+def test_every_row_of_every_block_is_written(space, n):
+    """Black, white and random rows, uint8 and floats, at block edges (512 rows a block),
+    against the numpy formulas of the preview.  A kernel whose row function raised inside the
+    parallel loop (a division by zero for black, under Python's error model) left its output
+    unwritten without an error."""
+    from palettelab.core.quantization import preview
+
+    rng = np.random.default_rng(n)
+    rgb = rng.integers(0, 256, size=(n, 3), dtype=np.uint8)
+    rgb[0] = 0
+    rgb[-1] = 255
+    expected = preview.from_srgb(rgb, space)
+    np.testing.assert_allclose(from_srgb(rgb, space), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(from_srgb(rgb.astype(np.float64), space), expected,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_srgb_float(expected, space), rgb, atol=1e-9)

@@ -133,31 +133,28 @@ def srgb8_to_oklab(r, g, b):
     return _mul3(_OK_M2, p0, p1, p2, 0), _mul3(_OK_M2, p0, p1, p2, 1), _mul3(_OK_M2, p0, p1, p2, 2)
 
 
-@njit(nogil=True, parallel=True, cache=True)
-def _from_srgb(src, space, m1, m2, lut, use_lut, out):
-    """sRGB 0..255 rows -> ``space`` (0 rgb, 1 linear, 2 oklab, 3 lab).
+@njit(nogil=True, cache=True, error_model="numpy")
+def _oklab_rows(src, start, stop, m1, m2, lut, use_lut, out):
+    """Rows [start, stop) to OKLab: the LMS of the block, their cube roots in one loop, then
+    M2."""
+    rows = stop - start
+    lms = np.empty(3 * rows)
+    scratch = np.empty(3 * rows)
+    for r in range(rows):
+        c0, c1, c2 = _linear(src, start + r, lut, use_lut)
+        for t in range(3):
+            lms[3 * r + t] = _mul3(m1, c0, c1, c2, t)
+    _cbrt_in_place(lms, scratch)
+    for r in range(rows):
+        p0, p1, p2 = lms[3 * r], lms[3 * r + 1], lms[3 * r + 2]
+        for t in range(3):
+            out[start + r, t] = _mul3(m2, p0, p1, p2, t)
 
-    OKLab goes in blocks of rows (LMS of the block, their cube roots in one loop, then M2); the
-    others row by row.  Scalars only, no allocation per row.
-    """
-    n = src.shape[0]
-    if space == 2:
-        for b in prange((n + _BLOCK - 1) // _BLOCK):
-            start = b * _BLOCK
-            rows = min(n, start + _BLOCK) - start
-            lms = np.empty(3 * rows)
-            scratch = np.empty(3 * rows)
-            for r in range(rows):
-                c0, c1, c2 = _linear(src, start + r, lut, use_lut)
-                for t in range(3):
-                    lms[3 * r + t] = _mul3(m1, c0, c1, c2, t)
-            _cbrt_in_place(lms, scratch)
-            for r in range(rows):
-                p0, p1, p2 = lms[3 * r], lms[3 * r + 1], lms[3 * r + 2]
-                for t in range(3):
-                    out[start + r, t] = _mul3(m2, p0, p1, p2, t)
-        return
-    for i in prange(n):
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _other_rows(src, start, stop, space, m1, lut, use_lut, out):
+    """Rows [start, stop) to RGB floats (0), linear RGB (1) or Lab (3), row by row."""
+    for i in range(start, stop):
         if space == 0:
             for t in range(3):
                 out[i, t] = np.float64(src[i, t])
@@ -174,10 +171,32 @@ def _from_srgb(src, space, m1, m2, lut, use_lut, out):
         out[i, 2] = 200.0 * (fy - fz)
 
 
+# The parallel drivers run blocks of rows, each one call of a row function: with the row code
+# written inside the ``prange`` loop (and Numba inlining its helpers there), one signature of
+# _from_srgb took 4.8 s to compile.  The row functions take NumPy's error model, as code inside
+# a ``prange`` loop does: _cbrt_in_place divides by zero for zero input (its select then takes
+# libm's root instead), which Python's model turns into a ZeroDivisionError, and an exception
+# in a function called from a ``prange`` body left the output unwritten, silently.
+
+
 @njit(nogil=True, parallel=True, cache=True)
-def _to_srgb(src, space, m2inv, m1inv, out):
-    """``space`` rows -> sRGB 0..255 floats (not rounded or clipped)."""
-    for i in prange(src.shape[0]):
+def _from_srgb(src, space, m1, m2, lut, use_lut, out):
+    """sRGB 0..255 rows -> ``space`` (0 rgb, 1 linear, 2 oklab, 3 lab), in blocks of
+    :data:`_BLOCK` rows.  Scalars only, no allocation per row."""
+    n = src.shape[0]
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        start = b * _BLOCK
+        stop = min(n, start + _BLOCK)
+        if space == 2:
+            _oklab_rows(src, start, stop, m1, m2, lut, use_lut, out)
+        else:
+            _other_rows(src, start, stop, space, m1, lut, use_lut, out)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _to_srgb_rows(src, start, stop, space, m2inv, m1inv, out):
+    """Rows [start, stop) of ``space`` -> sRGB 0..255 floats (not rounded or clipped)."""
+    for i in range(start, stop):
         v0, v1, v2 = np.float64(src[i, 0]), np.float64(src[i, 1]), np.float64(src[i, 2])
         if space == 0:
             out[i, 0], out[i, 1], out[i, 2] = v0, v1, v2
@@ -197,6 +216,14 @@ def _to_srgb(src, space, m2inv, m1inv, out):
         out[i, 0] = 255.0 * _encode(l0)
         out[i, 1] = 255.0 * _encode(l1)
         out[i, 2] = 255.0 * _encode(l2)
+
+
+@njit(nogil=True, parallel=True, cache=True)
+def _to_srgb(src, space, m2inv, m1inv, out):
+    """``space`` rows -> sRGB 0..255 floats (not rounded or clipped), in blocks of rows."""
+    n = src.shape[0]
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        _to_srgb_rows(src, b * _BLOCK, min(n, (b + 1) * _BLOCK), space, m2inv, m1inv, out)
 
 
 def _space_code(space: str) -> int:
