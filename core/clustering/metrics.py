@@ -83,6 +83,33 @@ def _add_block(X, codes, i, i2, j0, j1, sums0, sums1):
         sums1[codes[jj]] += _dist(X, i2, jj)
 
 
+@njit(nogil=True, fastmath=FASTMATH, cache=True, error_model="numpy")
+def _silhouette_tile(X, codes, counts, start, rows, out):
+    """:func:`_silhouette_kernel` for the rows [start, start + rows) (NumPy's error model, as
+    inside the parallel loop: an empty cluster's mean distance is inf, not an exception)."""
+    n = X.shape[0]
+    k = counts.shape[0]
+    sums = np.zeros((rows + 1, k))
+    for j0 in range(0, n, _TILE_COLS):
+        j1 = min(n, j0 + _TILE_COLS)
+        for r in range(0, rows, 2):
+            i2 = start + r + 1 if r + 1 < rows else start + r
+            _add_block(X, codes, start + r, i2, j0, j1, sums[r], sums[r + 1])
+    for r in range(rows):
+        i = start + r
+        own = codes[i]
+        if counts[own] < 2:
+            out[i] = 0.0
+            continue
+        a = sums[r, own] / (counts[own] - 1)
+        b = np.inf
+        for c in range(k):
+            if c != own:
+                b = min(b, sums[r, c] / counts[c])
+        m = max(a, b)
+        out[i] = 0.0 if m == 0.0 else (b - a) / m
+
+
 @njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def _silhouette_kernel(X, codes, counts, out):
     """Silhouette of every row, tile by tile.
@@ -95,29 +122,9 @@ def _silhouette_kernel(X, codes, counts, out):
     convention for both).
     """
     n = X.shape[0]
-    k = counts.shape[0]
     for tile in prange((n + _TILE_ROWS - 1) // _TILE_ROWS):
         start = tile * _TILE_ROWS
-        rows = min(_TILE_ROWS, n - start)
-        sums = np.zeros((rows + 1, k))
-        for j0 in range(0, n, _TILE_COLS):
-            j1 = min(n, j0 + _TILE_COLS)
-            for r in range(0, rows, 2):
-                i2 = start + r + 1 if r + 1 < rows else start + r
-                _add_block(X, codes, start + r, i2, j0, j1, sums[r], sums[r + 1])
-        for r in range(rows):
-            i = start + r
-            own = codes[i]
-            if counts[own] < 2:
-                out[i] = 0.0
-                continue
-            a = sums[r, own] / (counts[own] - 1)
-            b = np.inf
-            for c in range(k):
-                if c != own:
-                    b = min(b, sums[r, c] / counts[c])
-            m = max(a, b)
-            out[i] = 0.0 if m == 0.0 else (b - a) / m
+        _silhouette_tile(X, codes, counts, start, min(_TILE_ROWS, n - start), out)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -90,34 +90,42 @@ def _heap_push(hd, hj, dist, j):
     hj[pos] = j
 
 
+@njit(nogil=True, fastmath=FASTMATH, cache=True, error_model="numpy")
+def _knn_tile(X, start, rows, neighbours):
+    """:func:`_knn_kernel` for the rows [start, start + rows)."""
+    n, d = X.shape
+    m = neighbours.shape[1]
+    hd = np.full((rows, m), np.inf)
+    hj = np.full((rows, m), n, dtype=np.int64)
+    for j0 in range(0, n, _TILE_COLS):
+        j1 = min(n, j0 + _TILE_COLS)
+        for r in range(rows):
+            i = start + r
+            for j in range(j0, j1):
+                if j == i:
+                    continue
+                s = 0.0
+                for t in range(d):
+                    diff = np.float64(X[i, t]) - np.float64(X[j, t])
+                    s += diff * diff
+                _heap_push(hd[r], hj[r], s, j)
+    for r in range(rows):  # a loop: a row copy would compile Numba's shape-error messages
+        for q in range(m):
+            neighbours[start + r, q] = hj[r, q]
+
+
 @njit(nogil=True, parallel=True, fastmath=FASTMATH, cache=True)
 def _knn_kernel(X, neighbours):
     """The ``neighbours.shape[1]`` nearest other rows of every row (squared Euclidean).
 
     Every row's search is independent and scans the candidates in index order, so the result
-    does not depend on the thread count.
+    does not depend on the thread count.  Each tile of rows is one call (a function called from
+    a ``prange`` loop compiles far faster than the same code written inside it).
     """
-    n, d = X.shape
-    m = neighbours.shape[1]
+    n = X.shape[0]
     for tile in prange((n + _TILE_ROWS - 1) // _TILE_ROWS):
         start = tile * _TILE_ROWS
-        rows = min(_TILE_ROWS, n - start)
-        hd = np.full((rows, m), np.inf)
-        hj = np.full((rows, m), n, dtype=np.int64)
-        for j0 in range(0, n, _TILE_COLS):
-            j1 = min(n, j0 + _TILE_COLS)
-            for r in range(rows):
-                i = start + r
-                for j in range(j0, j1):
-                    if j == i:
-                        continue
-                    s = 0.0
-                    for t in range(d):
-                        diff = np.float64(X[i, t]) - np.float64(X[j, t])
-                        s += diff * diff
-                    _heap_push(hd[r], hj[r], s, j)
-        for r in range(rows):
-            neighbours[start + r] = hj[r]
+        _knn_tile(X, start, min(_TILE_ROWS, n - start), neighbours)
 
 
 def _graph(X: np.ndarray, n_neighbors: int):
