@@ -1,8 +1,6 @@
 """``python -m palettelab`` is the ``palettelab`` command."""
 
-import sys
-
-from palettelab.app.cli.main import main
+from palettelab.app.cli.main import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

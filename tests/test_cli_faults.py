@@ -460,3 +460,23 @@ def test_a_ctrl_c_dropped_inside_a_callback_still_stops_the_run(tmp_path, photo,
     assert capsys.readouterr().err == "palettelab: interrupted\n"
     assert out.read_bytes() == b"previous result"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("status", [0, 1, 130])
+def test_the_command_exits_with_main_s_status_and_flushes_its_line(tmp_path, status):
+    """``entry`` ends an interrupted run with ``os._exit(130)`` (CPython once turned a 130 into
+    death by SIGINT at exit, status -2, after main had printed its line): the line still comes
+    out, and other statuses go through ``sys.exit``."""
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\n"
+        "from palettelab.app.cli import main as cli\n"
+        "def fake(argv=None):\n"
+        "    print('palettelab: interrupted', file=sys.stderr, end='\\n')\n"
+        f"    return {status}\n"
+        "cli.main = fake\n"
+        "cli.entry()\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == status
+    assert done.stderr == "palettelab: interrupted\n"

@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from palettelab import __version__
 from palettelab.app.cli import cluster as cmd_cluster
@@ -151,3 +152,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM in a batch command; no output was touched
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+
+
+def entry() -> NoReturn:
+    """The ``palettelab`` command and ``python -m palettelab``: :func:`main`'s status becomes
+    the process's exit status.
+
+    After an interruption the process ends at once (``os._exit``, once the streams are
+    flushed): the outputs are already rolled back, and CPython, having seen a
+    KeyboardInterrupt, sometimes reported it at exit by killing itself with SIGINT, so that
+    the status was -2 instead of 130 although ``main`` had returned 130 and printed its line
+    (one test run in a fresh clone, a signal 0.5 s into a run that was loading kernels)."""
+    status = main()
+    if status == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(status)
+
