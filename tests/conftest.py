@@ -14,7 +14,6 @@ children take too (``kernel_warmup.serialize_cache_saves``).
 import os
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -27,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def pytest_sessionstart(session) -> None:
     """Fill the Numba cache with the app's kernels before any test process starts, one child
-    per lane of ``kernel_warmup.LANES``, as the window does, then (on the first core free) the
-    library kernels only the tests use (``library_kernels.py``).
+    per lane of ``kernel_warmup.LANES``, as the window does, and one for the library kernels
+    only the tests use (``library_kernels.py``).
 
     Every process that opens a window loads all the app's kernel groups
     (:func:`kernels_in_this_process`); on a fresh clone each of the two test processes compiled
@@ -45,13 +44,12 @@ def pytest_sessionstart(session) -> None:
 
     commands = {" ".join(lane): [sys.executable, "-m", "palettelab.core.kernel_warmup", *lane]
                 for lane in LANES}
+    # and the library kernels only the tests use, at once: three processes keep both cores
+    # busy to the end (following the first lane to finish, it left a core idle for 40 s)
+    commands["library kernels"] = [sys.executable,
+                                   str(Path(__file__).with_name("library_kernels.py"))]
     children = {name: subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
                 for name, command in commands.items()}
-    # the library kernels only the tests use follow on the core of the lane that ends first
-    library = [sys.executable, str(Path(__file__).with_name("library_kernels.py"))]
-    while all(child.poll() is None for child in children.values()):
-        time.sleep(0.2)
-    children["library kernels"] = subprocess.Popen(library, cwd=REPO, stdout=subprocess.DEVNULL)
     failed = [name for name, child in children.items() if child.wait() != 0]
     if failed:  # the tests compile what they need themselves, and show what fails
         warnings.warn(f"compiling the app's kernels beforehand failed: {failed}", stacklevel=1)

@@ -632,8 +632,9 @@ def filter_par(C, pass_no, tasks, paths, links, records, Xs, ws, labels, sums, w
     label array, and reaching them cost more than the rest of the pass.
     """
     for task in prange(tasks.shape[0]):
-        changed[task] = _task(task, C, pass_no, tasks, paths, links, records, Xs, ws, labels,
-                              sums, wsums)
+        # a prange index is unsigned: as it is, _task and its helpers compiled a second time
+        changed[task] = _task(np.int64(task), C, pass_no, tasks, paths, links, records, Xs, ws,
+                              labels, sums, wsums)
     return changed.sum()
 
 
