@@ -319,3 +319,18 @@ def test_a_group_runs_once_a_process(monkeypatch):
     assert calls == ["a", "b"]
     assert [line.split("\t")[0] for line in out.getvalue().splitlines()] == [
         "group a", "group a", "group b"]
+
+
+def test_the_preview_imports_no_numba():
+    """The numpy preview shows while the kernels compile; importing Numba in the worker then
+    (for the colour constants) made the window's first frame 100-150 ms late."""
+    code = ("import sys\n"
+            "from palettelab.core.formats.image_read import load_image\n"
+            "from palettelab.core.quantization.preview import from_srgb, preview_palette\n"
+            "from palettelab.core.resources import sample_image\n"
+            "for space in ('oklab', 'lab', 'rgb'):\n"
+            "    from_srgb(preview_palette(load_image(sample_image()).pixels, 8, space), space)\n"
+            "assert 'numba' not in sys.modules, 'numba imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from palettelab.core.color import spaces
+from palettelab.core.color import constants as spaces  # no Numba: see constants
 
 #: Lloyd iterations at most (the preview is replaced anyway; 20 settle a 16-colour palette)
 MAX_ITER = 20

@@ -47,7 +47,9 @@ LOCK_TOOLTIP = "Lock this colour: it stays in the palette when you re-run"
 CLICK_TOOLTIP = "Click to copy the hex code; double-click to pick a new colour"
 SWATCH_SIZE = (28, 20)
 MAX_ROWS = 256  # the largest palette
-POOL_BATCH = 16  # rows built per idle moment
+#: rows built per idle moment: 16 at once took up to 150 ms on a first start, while the worker
+#: thread imported Numba (every Qt call of the batch waited for the GIL), 4 stay under 40 ms
+POOL_BATCH = 4
 MERGE_CHOICES = 8  # nearest colours offered in a row's "Merge With" menu
 SHOW_BATCH = 24  # rows shown per event-loop turn when k grows
 

@@ -496,17 +496,17 @@ class QuantizeWorker(WorkerHost):
             self.sample.emit(Sample(space, self._sample, coords, total))
 
     def _run(self, request: Request) -> None:
-        with collector.paused():  # the first run imports Numba (the preview uses its constants)
-            from palettelab.core.color.spaces import from_srgb
-            from palettelab.core.kernel_warmup import group_for
-            from palettelab.core.quantization.pipeline import Remapper, quantize, remap, reorder
+        from palettelab.core.kernel_warmup import group_for
 
         s = request.settings
         job = request.job
         self._emit_sample(s.space)
         if group_for(s.space, s.dither, bool(s.locked)) not in self._kernels:
-            self._show_preview(request)
+            self._show_preview(request)  # numpy alone: Numba is not even imported yet
             return
+        with collector.paused():  # imported with the kernels already; here for any other path
+            from palettelab.core.color.spaces import from_srgb
+            from palettelab.core.quantization.pipeline import Remapper, quantize, remap, reorder
         self._waiting = None
         previewer: Remapper | None = None
         inertia: list[float] = []
