@@ -32,7 +32,30 @@ import sys
 import time
 from collections.abc import Callable
 
-import numpy as np
+#: niceness of a ``--background`` child: compiling waits whenever the window wants a core (on
+#: 2 cores the two children and the GUI thread contend for them)
+BACKGROUND_NICE = 10
+_lowered = False
+
+
+def _lower_priority() -> None:
+    """Lower this process's priority by :data:`BACKGROUND_NICE`, once."""
+    global _lowered
+    if _lowered:
+        return
+    _lowered = True
+    try:
+        os.nice(BACKGROUND_NICE)
+    except (AttributeError, OSError):  # not on Windows, or refused: the default priority
+        pass
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--background"]:
+    # before numpy's import: at full priority, the two children's start-up made the window's
+    # first frames up to 121 ms late (bench_first_run.py --stacks)
+    _lower_priority()
+
+import numpy as np  # noqa: E402
 
 #: the settings of a run the first group compiles (the GUI's defaults)
 FIRST_COLORS = 16
@@ -157,18 +180,6 @@ def compiled_kernels() -> int:
             total += sum(len(obj.overloads) for obj in vars(module).values()
                          if isinstance(obj, CPUDispatcher))
     return total
-
-
-#: niceness of a ``--background`` child: compiling waits whenever the window wants a core (on
-#: 2 cores the two children and the GUI thread contend for them)
-BACKGROUND_NICE = 10
-
-
-def _lower_priority() -> None:
-    try:
-        os.nice(BACKGROUND_NICE)
-    except (AttributeError, OSError):  # not on Windows, or refused: the default priority
-        pass
 
 
 def serialize_cache_saves() -> None:
