@@ -1,10 +1,11 @@
 """The library kernels the tests use beyond the app's groups, compiled into the Numba cache by
-one child process before the test processes start (``conftest.pytest_sessionstart``).
+one child process beside the app's two lanes before the test processes start
+(``conftest.pytest_sessionstart``).
 
-On a fresh clone both test processes compiled these on their own, side by side: 98 s of
+On a fresh clone each test process compiled what its own tests needed of these: 98 s of
 compilation measured in one process (float32 k-means and k-d tree, float inputs of the colour
-conversions, spectral clustering, silhouettes, the RGBA quality figures).  Compiled here once
-they cost about half.
+conversions, spectral clustering, silhouettes), some of it twice.  With this child the fresh
+clone's suite went from 256 s to 232 s of wall time (docs/PERFORMANCE.md).
 
     python tests/library_kernels.py
 """
