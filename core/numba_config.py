@@ -16,8 +16,10 @@ so that LLVM can vectorise sums over features -- a few ulps -- and never an assu
 NaN or infinities (input is validated before it reaches a kernel).  Elementwise code that has
 no sums to re-associate takes contraction alone (:data:`FASTMATH_ELEMENTWISE`).
 
-Caching: every kernel is compiled with ``cache=True``.  Numba keys a cached kernel on its own
-source file only: after changing a constant here, or a helper of
+Caching: every kernel is compiled with ``cache=True``; the helpers and row functions that only
+kernels call are not cached on their own (each kernel's cached code holds what it inlined or
+called; cached alone they added about 3 MB to the standalone app's two kernel tiers).  Numba
+keys a cached kernel on its own source file only: after changing a constant here, or a helper of
 :mod:`palettelab.core.color.codes`, delete the ``__pycache__`` folders (or the
 ``NUMBA_CACHE_DIR``) so that the kernels using them are recompiled.
 """

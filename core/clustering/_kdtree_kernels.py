@@ -63,7 +63,7 @@ def _bounds(X):
     return lo, hi
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _spread(x, n_dims):
     """The bits of cell index x, ``n_dims`` apart (x < 2**24, 2**12 or 2**8)."""
     if n_dims == 2:
@@ -92,7 +92,7 @@ def _morton_codes(X, dims, lo, scale, bits, codes):
         codes[i] = code
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True)
 def _counting_pass(shift, codes, perm, X, w, src_lo, src_hi, codes_out, perm_out, X_out, w_out,
                    dst_lo):
     """Stable counting sort of rows [src_lo, src_hi) on code bits [shift, shift + RADIX_BITS),
@@ -181,7 +181,7 @@ def _sort_buckets(starts, shift, codes, perm, Xs, ws, codes_tmp, perm_tmp, X_tmp
                     Xs[p, t] = X_tmp[p, t]
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _swap_rows(Xs, ws, perm, a, b):
     for t in range(Xs.shape[1]):
         x = Xs[a, t]
@@ -195,7 +195,7 @@ def _swap_rows(Xs, ws, perm, a, b):
     perm[b] = i
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True)
 def _split_rows(Xs, ws, perm, s, e):
     """Split rows [s, e) of one grid cell in place at the middle of their widest feature;
     returns the first row of the upper part, or -1 when they cannot be split (all equal)."""
@@ -229,7 +229,7 @@ def _split_rows(Xs, ws, perm, s, e):
     return a
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _code_split(codes, s, e):
     """First row of [s, e) in the upper half of the smallest grid box holding them all (its
     highest differing code bit set), or -1 if they share one cell."""
@@ -250,7 +250,7 @@ def _code_split(codes, s, e):
     return b
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _leaf_summary(Xs, ws, s, e, rec):
     """A leaf's record: tight box (``rec[:d]`` low, ``rec[d:2d]`` high), weighted sums of its
     rows (``rec[2d:3d]``) and their total weight (``rec[3d]``)."""
@@ -427,7 +427,7 @@ def build_tree(X: np.ndarray, w: np.ndarray) -> Tree:
 # one pass: labels and weighted sums per task
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _farther(C, j, b, records, node):
     """Whether centre j is farther than centre b from every point of the node's box, by a
     margin that no rounding can hide.
@@ -454,7 +454,7 @@ def _farther(C, j, b, records, node):
     return q > _MARGIN * scale
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _filter(C, records, node, cand, lvl):
     """Filter the candidates at ``cand[lvl - 1]`` (count in ``cand[lvl - 1, k]``) into
     ``cand[lvl]``: drop those that the one closest to the box centre beats on the whole box.
@@ -487,7 +487,7 @@ def _filter(C, records, node, cand, lvl):
     return n_out, best
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _write_rows(links, node, a, labels):
     """Give every row of the node the label a; returns how many changed."""
     changed = 0
@@ -498,7 +498,7 @@ def _write_rows(links, node, a, labels):
     return changed
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _relabel_mixed(links, node, a, pass_no, labels, stack):
     """Label a every row of a node that the previous pass split: only its parts that the
     previous pass gave to another centre, or left mixed, are touched."""
@@ -520,7 +520,7 @@ def _relabel_mixed(links, node, a, pass_no, labels, stack):
     return changed
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _give_node(links, records, node, a, prev, pass_no, labels, sums, wsums, task, stack):
     """All rows of the node go to centre a: its pre-computed sums are added, and the labels
     that differ are written.  ``prev`` is what the previous pass did with these rows: gave them
@@ -540,7 +540,7 @@ def _give_node(links, records, node, a, prev, pass_no, labels, sums, wsums, task
     return changed
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _leaf_rows(links, node, C, cand, lvl, Xs, ws, labels, sums, wsums, task):
     """Rows of a straddling leaf: each goes to its nearest candidate in ``cand[lvl]`` (Lloyd's
     difference-form distance, ties to the lowest index).  Returns labels changed."""
@@ -569,7 +569,7 @@ def _leaf_rows(links, node, C, cand, lvl, Xs, ws, labels, sums, wsums, task):
     return changed
 
 
-@njit(nogil=True, fastmath=FASTMATH, cache=True)
+@njit(nogil=True, fastmath=FASTMATH)
 def _task(task, C, pass_no, tasks, paths, links, records, Xs, ws, labels, sums, wsums):
     """Labels and sums of one task's subtree (into ``sums[task]``): the candidates are first
     filtered down the path from the root, then carried through the subtree depth-first."""

@@ -38,7 +38,7 @@ from numba import njit, prange
 from palettelab.core.numba_config import FASTMATH
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _sqdist(X, i, C, j):
     s = 0.0
     for t in range(X.shape[1]):
@@ -47,7 +47,7 @@ def _sqdist(X, i, C, j):
     return s
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _sqdist8(X, i, C, j, dist):
     """Squared distances from row i to centres j..j+7: each x value is loaded once for eight
     accumulators, and the sweep over features vectorises."""
@@ -87,7 +87,7 @@ def _sqdist8(X, i, C, j, dist):
     dist[j + 7] = s7
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _sqdist4(X, i, C, j, dist):
     """Squared distances from row i to centres j..j+3 (see :func:`_sqdist8`)."""
     s0 = 0.0
@@ -110,7 +110,7 @@ def _sqdist4(X, i, C, j, dist):
     dist[j + 3] = s3
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _all_sqdist(X, i, C, CT, dist):
     """Squared distances from row i to every centre; ``CT`` is the (d, k) float64 transpose.
 
@@ -155,7 +155,7 @@ def transpose_centres(C, CT):
             CT[t, j] = np.float64(C[j, t])
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _argmin(dist):
     """Index and value of the smallest entry, ties to the lowest index.
 
@@ -171,7 +171,7 @@ def _argmin(dist):
     return best, best_d
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _argmin2(dist):
     """Like :func:`_argmin`, plus the second-smallest value (equal to the smallest on a tie)."""
     best = 0
@@ -185,7 +185,7 @@ def _argmin2(dist):
     return best, d1, d2
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _add_row(X, w, i, a, sign, sums, wsums):
     wi = sign * np.float64(w[i])
     wsums[a] += wi
@@ -193,14 +193,14 @@ def _add_row(X, w, i, a, sign, sums, wsums):
         sums[a, t] += wi * np.float64(X[i, t])
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _move_row(X, w, i, old, new, sums, wsums):
     """Book row i's move from cluster ``old`` to ``new`` into change-only sums."""
     _add_row(X, w, i, old, -1.0, sums, wsums)
     _add_row(X, w, i, new, 1.0, sums, wsums)
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _relabel(X, w, i, old, new, full, labels, sums, wsums):
     """Give row i the label ``new``; with change-only sums, book its move.  Returns 1 if moved."""
     if new == old:
@@ -211,7 +211,7 @@ def _relabel(X, w, i, old, new, full, labels, sums, wsums):
     return 1
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True)
 def _add_rows(X, w, labels, sums, wsums, start, stop):
     for i in range(start, stop):
         _add_row(X, w, i, labels[i], 1.0, sums, wsums)
@@ -221,7 +221,7 @@ def _add_rows(X, w, labels, sums, wsums, start, stop):
 # one k-means iteration (E-step fused with the M-step's partial sums)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, fastmath=FASTMATH)
 def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
     """Lloyd: every distance of every row; the sums are always rebuilt from every row."""
     sums[:] = 0.0
@@ -238,7 +238,7 @@ def _lloyd_rows(X, w, C, CT, labels, sums, wsums, start, stop):
     return n_changed
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, fastmath=FASTMATH)
 def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, upper, lower,
                   sums, wsums, start, stop):
     """Hamerly: one upper bound (own centre) and one lower bound (every other centre) per row.
@@ -305,7 +305,7 @@ def _hamerly_rows(full, X, w, C, CT, half_sep, cum_move, cum_other, it, labels, 
     return n_changed
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _elkan_tighten(X, C, half_cc, cum_move, it, lower, i, a, u):
     """Elkan's test for one row whose upper bound ``u`` did not settle it; returns (label, u).
 
@@ -338,7 +338,7 @@ def _elkan_tighten(X, C, half_cc, cum_move, it, lower, i, a, u):
     return a, u
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, fastmath=FASTMATH)
 def _elkan_rows(full, X, w, C, CT, half_cc, half_sep, move, cum_move, it, labels, upper, lower,
                 sums, wsums, start, stop):
     """Elkan: a lower bound per row and centre, never rewritten just because centres moved.
@@ -529,7 +529,7 @@ def center_geometry(C, move, CT, half_cc, half_sep, cum_other, it):
 # single passes
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, fastmath=FASTMATH)
 def _inertia_chunk(X, w, C, labels, start, stop):
     acc = 0.0
     for i in range(start, stop):
@@ -587,7 +587,7 @@ def own_sq_dist(X, C, labels, out, chunk):
             out[i] = _sqdist(X, i, C, labels[i])
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True)
 def _column_sums(X, shift, power, start, stop, out):
     """out[t] = sum over rows of (X[i, t] - shift[t]) ** power, power 1 or 2."""
     for i in range(start, stop):
@@ -618,7 +618,7 @@ def column_sums_ser(X, shift, power, part, chunk):
 # k-means++ and mini-batch
 
 
-@njit(nogil=True, fastmath=FASTMATH, cache=True)
+@njit(nogil=True, fastmath=FASTMATH)
 def _potentials_chunk(X, w, cand, closest, out, start, stop):
     for t in range(cand.shape[0]):
         acc = 0.0
@@ -649,7 +649,7 @@ def candidate_potentials_ser(X, w, cand, closest, pot_partial, chunk):
         _potentials_chunk(X, w, cand, closest, pot_partial[c], c * chunk, min(n, (c + 1) * chunk))
 
 
-@njit(nogil=True, fastmath=FASTMATH, cache=True)
+@njit(nogil=True, fastmath=FASTMATH)
 def _closest_chunk(X, row, closest, start, stop):
     for i in range(start, stop):
         dist = _sqdist(X, i, X, row)

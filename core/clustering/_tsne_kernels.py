@@ -19,7 +19,7 @@ _SEARCH_STEPS = 100
 _SEARCH_TOL = 1e-5
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _keep_nearest(dist, j, count, best_d, best_j):
     """Insert (dist, j) into the ``count`` nearest so far, sorted by distance and then index
     (j is larger than every index kept); returns the new count (at most ``best_d.shape[0]``)."""

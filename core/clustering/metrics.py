@@ -28,7 +28,7 @@ _TILE_ROWS = 8  # rows whose sums are built together: each block of other rows i
 _TILE_COLS = 512  # other rows per block: 512 x 64 float64 is 256 KiB, it stays in L2
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _dist(X, i, j):
     s = 0.0
     for t in range(X.shape[1]):
@@ -37,7 +37,7 @@ def _dist(X, i, j):
     return np.sqrt(s)
 
 
-@njit(forceinline=True, _nrt=False, fastmath=FASTMATH, cache=True)
+@njit(forceinline=True, _nrt=False, fastmath=FASTMATH)
 def _add_block(X, codes, i, i2, j0, j1, sums0, sums1):
     """Add the distances from rows i and i2 to rows j0..j1-1 onto their per-cluster sums.
 
@@ -83,7 +83,7 @@ def _add_block(X, codes, i, i2, j0, j1, sums0, sums1):
         sums1[codes[jj]] += _dist(X, i2, jj)
 
 
-@njit(nogil=True, fastmath=FASTMATH, cache=True, error_model="numpy")
+@njit(nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _silhouette_tile(X, codes, counts, start, rows, out):
     """:func:`_silhouette_kernel` for the rows [start, start + rows) (NumPy's error model, as
     inside the parallel loop: an empty cluster's mean distance is inf, not an exception)."""

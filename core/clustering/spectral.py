@@ -64,7 +64,7 @@ def _after(d1, j1, d2, j2):
     return d1 > d2 or (d1 == d2 and j1 > j2)
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _heap_push(hd, hj, dist, j):
     """Put (dist, j) in place of the last-ranked entry of the max-heap if it ranks before it.
 
@@ -90,7 +90,7 @@ def _heap_push(hd, hj, dist, j):
     hj[pos] = j
 
 
-@njit(nogil=True, fastmath=FASTMATH, cache=True, error_model="numpy")
+@njit(nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _knn_tile(X, start, rows, neighbours):
     """:func:`_knn_kernel` for the rows [start, start + rows)."""
     n, d = X.shape

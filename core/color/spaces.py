@@ -120,7 +120,7 @@ def srgb8_to_oklab(r, g, b):
     return _mul3(_OK_M2, p0, p1, p2, 0), _mul3(_OK_M2, p0, p1, p2, 1), _mul3(_OK_M2, p0, p1, p2, 2)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _oklab_rows(src, start, stop, m1, m2, lut, use_lut, out):
     """Rows [start, stop) to OKLab: the LMS of the block, their cube roots in one loop, then
     M2."""
@@ -138,7 +138,7 @@ def _oklab_rows(src, start, stop, m1, m2, lut, use_lut, out):
             out[start + r, t] = _mul3(m2, p0, p1, p2, t)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _other_rows(src, start, stop, space, m1, lut, use_lut, out):
     """Rows [start, stop) to RGB floats (0), linear RGB (1) or Lab (3), row by row."""
     for i in range(start, stop):
@@ -180,7 +180,7 @@ def _from_srgb(src, space, m1, m2, lut, use_lut, out):
             _other_rows(src, start, stop, space, m1, lut, use_lut, out)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _to_srgb_rows(src, start, stop, space, m2inv, m1inv, out):
     """Rows [start, stop) of ``space`` -> sRGB 0..255 floats (not rounded or clipped)."""
     for i in range(start, stop):

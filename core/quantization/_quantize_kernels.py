@@ -67,7 +67,7 @@ def bin_geometry(values, weights, start, members, means, wsum, radius, scatter):
         scatter[b] = s
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _sq(x, row, C, j):
     """Squared distance of ``x[row]`` to centre ``C[j]``."""
     dist = 0.0
@@ -77,7 +77,7 @@ def _sq(x, row, C, j):
     return dist
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _distances(x, row, C, out):
     """Squared distances of ``x[row]`` to every centre into ``out``; the nearest's index."""
     best = 0
@@ -89,7 +89,7 @@ def _distances(x, row, C, out):
     return best
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _nearest_of(x, row, C, cand, n_cand):
     """(index, squared distance) of the nearest of the candidate centres ``cand[:n_cand]``."""
     best = cand[0]

@@ -57,7 +57,7 @@ def _row_of(img, y, x, table):
     return table[jit_color_code(img[y, x, 0], img[y, x, 1], img[y, x, 2])]
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _transparent(img, y, x):
     return img.shape[2] == 4 and img[y, x, 3] == 0
 

@@ -41,7 +41,7 @@ def _alphas(a, b, y, x):
     return alpha_a, alpha_b
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _over(image, y, x, t, alpha, background):
     """Channel t of a pixel composited over a grey ``background`` (0 or 255)."""
     return np.float64(image[y, x, t]) * alpha + background * (1.0 - alpha)
@@ -73,7 +73,7 @@ def _squared_error_rows(a, b, partial):
         partial[c, 2] = either
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _seen_oklab(image, y, x, alpha, background):
     """OKLab of a pixel composited over ``background``, rounded to 8 bits."""
     return srgb8_to_oklab(np.rint(_over(image, y, x, 0, alpha, background)),
