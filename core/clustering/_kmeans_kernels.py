@@ -21,7 +21,7 @@ How the pieces are joined (measured on 1M x 3, k=16 and four other cases, 2026-1
 - Compiled with reference counting, each call of a helper on arrays from a ``prange`` body
   cost two atomic increments and decrements per row on counters that both threads share:
   Lloyd's parallel pass was 35-45 % slower that way.  Without them the parallel passes match the
-  Numba-inlined code (0.93-1.07 of it), and the serial drivers became 1.5-2.7x faster (they had
+  Numba-inlined code (0.90-1.07 of it), and the serial drivers became 1.4-2.7x faster (they had
   paid the counting too).
 - The per-chunk bodies are plain calls (one per chunk of 256-4096 rows: no measurable cost),
   shared by the serial and the parallel driver, so each is compiled once.

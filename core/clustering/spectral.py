@@ -58,7 +58,7 @@ _TOL = 1e-8  # residual norm |M v - θ v| of each wanted unit Ritz vector
 _DROP = 1e-12  # Gram eigenvalue (unit columns) below which a direction counts as dependent
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _after(d1, j1, d2, j2):
     """Whether candidate (d1, j1) ranks after (d2, j2): by distance, then by index."""
     return d1 > d2 or (d1 == d2 and j1 > j2)

@@ -52,7 +52,7 @@ _LUTS = BufferPool(lambda: np.empty(1 << 24, dtype=np.uint8))
 PATTERN_SIZE = 16
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _row_of(img, y, x, table):
     return table[jit_color_code(img[y, x, 0], img[y, x, 1], img[y, x, 2])]
 
@@ -62,7 +62,7 @@ def _transparent(img, y, x):
     return img.shape[2] == 4 and img[y, x, 3] == 0
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _nearest(v0, v1, v2, P):
     best = 0
     best_d = np.inf

@@ -34,7 +34,7 @@ _BLOCKS = 1 << (24 - _BLOCK_BITS)
 
 #: :func:`palettelab.core.color.codes.color_code` for kernels (LLVM inlines it): the index of
 #: a colour in the code tables here and in the remap kernels
-jit_color_code = njit(forceinline=True, _nrt=False, cache=True)(color_code)
+jit_color_code = njit(forceinline=True, _nrt=False)(color_code)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from palettelab.core.errors import InputError
 _ROWS = 16
 
 
-@njit(forceinline=True, _nrt=False, cache=True)
+@njit(forceinline=True, _nrt=False)
 def _alphas(a, b, y, x):
     """(original alpha, recoloured alpha) of a pixel, 0..1: 1 without an alpha channel, and the
     original's for a recoloured image without one."""

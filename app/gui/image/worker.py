@@ -504,9 +504,9 @@ class QuantizeWorker(WorkerHost):
         if group_for(s.space, s.dither, bool(s.locked)) not in self._kernels:
             self._show_preview(request)  # numpy alone: Numba is not even imported yet
             return
-        with collector.paused():  # imported with the kernels already; here for any other path
-            from palettelab.core.color.spaces import from_srgb
-            from palettelab.core.quantization.pipeline import Remapper, quantize, remap, reorder
+        # imported (with the collector paused) when _load_kernels loaded this run's group
+        from palettelab.core.color.spaces import from_srgb
+        from palettelab.core.quantization.pipeline import Remapper, quantize, remap, reorder
         self._waiting = None
         previewer: Remapper | None = None
         inertia: list[float] = []
