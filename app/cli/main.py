@@ -169,4 +169,3 @@ def entry() -> NoReturn:
         sys.stderr.flush()
         os._exit(130)
     sys.exit(status)
-

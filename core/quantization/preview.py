@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from palettelab.core.color import constants as spaces  # no Numba: see constants
+from palettelab.core.color import constants  # no Numba, unlike the kernels' module
 
 #: Lloyd iterations at most (the preview is replaced anyway; 20 settle a 16-colour palette)
 MAX_ITER = 20
@@ -28,18 +28,19 @@ MAX_COLOURS = 8_192
 def from_srgb(rgb: np.ndarray, space: str) -> np.ndarray:
     """:func:`palettelab.core.color.spaces.from_srgb` in numpy (no kernel): (n, 3) uint8 sRGB
     to ``space`` as float64, the same formulas (cube roots by ``np.cbrt``)."""
-    code = spaces._space_code(space)
+    code = constants._space_code(space)
     rgb = np.asarray(rgb)
     if code == 0:
         return rgb.astype(np.float64)
-    linear = spaces._DECODE_LUT[rgb.astype(np.intp)]
+    linear = constants._DECODE_LUT[rgb.astype(np.intp)]
     if code == 1:
         return linear
-    m1, m2 = spaces._matrices(code)
+    m1, m2 = constants._matrices(code)
     mixed = linear @ m1.T
     if code == 2:
         return np.cbrt(mixed) @ m2.T
-    f = np.where(mixed > spaces._LAB_EPS, np.cbrt(mixed), mixed / spaces._LAB_KAPPA + 4.0 / 29.0)
+    f = np.where(mixed > constants._LAB_EPS, np.cbrt(mixed),
+                 mixed / constants._LAB_KAPPA + 4.0 / 29.0)
     return np.stack([116.0 * f[:, 1] - 16.0, 500.0 * (f[:, 0] - f[:, 1]),
                      200.0 * (f[:, 1] - f[:, 2])], axis=1)
 
@@ -47,19 +48,19 @@ def from_srgb(rgb: np.ndarray, space: str) -> np.ndarray:
 def to_srgb8(values: np.ndarray, space: str) -> np.ndarray:
     """:func:`palettelab.core.color.spaces.to_srgb8` in numpy (no kernel): (n, 3) colours in
     ``space`` to sRGB uint8, rounded and clipped, the same formulas."""
-    code = spaces._space_code(space)
+    code = constants._space_code(space)
     v = np.asarray(values, dtype=np.float64)
     if code == 0:
         return np.clip(np.rint(v), 0, 255).astype(np.uint8)
     if code == 1:
         linear = v
     elif code == 2:
-        linear = ((v @ spaces._OK_M2_INV.T) ** 3) @ spaces._OK_M1_INV.T
+        linear = ((v @ constants._OK_M2_INV.T) ** 3) @ constants._OK_M1_INV.T
     else:
         fy = (v[:, 0] + 16.0) / 116.0
         f = np.stack([fy + v[:, 1] / 500.0, fy, fy - v[:, 2] / 200.0], axis=1)
-        xyz = np.where(f > 6.0 / 29.0, f**3, spaces._LAB_KAPPA * (f - 4.0 / 29.0))
-        linear = xyz @ (spaces._XYZ_TO_RGB * spaces._WHITE_D65[None, :]).T
+        xyz = np.where(f > 6.0 / 29.0, f**3, constants._LAB_KAPPA * (f - 4.0 / 29.0))
+        linear = xyz @ (constants._XYZ_TO_RGB * constants._WHITE_D65[None, :]).T
     encoded = np.where(linear <= 0.0031308, linear * 12.92,
                        1.055 * np.abs(linear) ** (1.0 / 2.4) - 0.055)
     return np.clip(np.rint(255.0 * encoded), 0, 255).astype(np.uint8)
